@@ -1,0 +1,101 @@
+"""The FastAPI application: routers from each domain, pages from web/, one error format."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from civicgrid import __version__
+from civicgrid.config import Settings, get_settings
+from civicgrid.errors import CivicgridError
+from civicgrid.kit.db import make_engine, make_sessionmaker
+from civicgrid.kit.i18n import _, current_locale, negotiate
+
+log = logging.getLogger(__name__)
+
+
+def _error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **details}, "detail": message}
+
+
+def _describe_validation(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        errors.append({"field": loc, "message": err.get("msg", ""), "type": err.get("type", "")})
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CivicgridError)
+    async def _domain_error(_request: Request, exc: CivicgridError) -> JSONResponse:
+        return JSONResponse(
+            _error_body(exc.code, exc.message, **exc.details), status_code=exc.status_code
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = _describe_validation(exc)
+        message = (
+            _("请求数据无效")
+            + ": "
+            + "; ".join(f"{f['field'] or '-'}: {f['message']}" for f in fields)
+        )
+        return JSONResponse(_error_body("invalid", message, fields=fields), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return JSONResponse(
+            _error_body("http_error", message), status_code=exc.status_code, headers=exc.headers
+        )
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.resolved_database_url())
+    app = FastAPI(
+        title="civicgrid",
+        version=__version__,
+        description="一网统管 grassroots governance platform — JSON API",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    @app.middleware("http")
+    async def _locale(request: Request, call_next: Any) -> Any:
+        token = current_locale.set(
+            negotiate(request.headers.get("accept-language"), request.cookies.get("lang"))
+        )
+        try:
+            return await call_next(request)
+        finally:
+            current_locale.reset(token)
+
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["system"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers and its database is reachable."""
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    from civicgrid.web.routes import include_routes
+
+    include_routes(app)
+    app.mount("/static", StaticFiles(packages=[("civicgrid.web", "static")]), name="static")
+    return app

@@ -1,0 +1,27 @@
+"""The ``civicgrid`` command: every batch job of the platform is a sub-command here."""
+
+from __future__ import annotations
+
+import typer
+
+from civicgrid import __version__
+from civicgrid.cli import db, serve
+
+app = typer.Typer(
+    name="civicgrid",
+    help="civicgrid 一网统管 — grassroots governance platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db.app, name="db")
+app.command("serve")(serve.serve)
+
+
+@app.command("version")
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,37 @@
+"""Configuration from the environment (CIVICGRID_*), one Settings object per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting is documented in docs/configuration.md (a test keeps that true)."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICGRID_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    secret_key: str = ""
+    field_keys: str = ""
+    redis_url: str = ""
+    default_locale: str = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+    demo: bool = False
+    https: bool = False
+    log_level: str = "INFO"
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to an embedded SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'civicgrid.db').as_posix()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""智能分析 — Chinese text routing, duplicates, hot issues, forecasting, risk grading."""

@@ -1,0 +1,29 @@
+"""Request plumbing shared by every JSON route: one database transaction per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: services flush, this commits, or rolls back on any error.
+
+    Used with ``scope="function"`` so the commit happens before the response is sent: a failed
+    commit becomes an error response, never a success the client believes in.
+    """
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DB = Annotated[Session, Depends(get_db, scope="function")]

@@ -1,0 +1,23 @@
+"""All ORM tables, one module per aggregate, one metadata for Alembic.
+
+Importing this package imports every model module, so ``Base.metadata`` is complete.
+"""
+
+from civicgrid.models.base import Base
+from civicgrid.models.org import GridMember, OrgLevel, OrgNode
+from civicgrid.models.registry import Entity, Household, ImportBatch, Person, Place
+from civicgrid.models.workorder import Channel, WorkOrder
+
+__all__ = [
+    "Base",
+    "Channel",
+    "Entity",
+    "GridMember",
+    "Household",
+    "ImportBatch",
+    "OrgLevel",
+    "OrgNode",
+    "Person",
+    "Place",
+    "WorkOrder",
+]

@@ -1,0 +1,1 @@
+"""四库一体 — population, legal entities and places registries: import, validation, dedup."""

@@ -1,0 +1,13 @@
+"""Every router of the app, in one list: domain JSON APIs first, then pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def include_routes(app: FastAPI) -> None:
+    from civicgrid.org.api import router as org_router
+    from civicgrid.web.pages.home import router as home_router
+
+    app.include_router(org_router)
+    app.include_router(home_router)

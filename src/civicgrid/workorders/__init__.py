@@ -1,0 +1,1 @@
+"""工单 — the closed loop of work orders: report, triage, handle, feedback, assess."""
