@@ -6,7 +6,16 @@ Importing this package imports every model module, so ``Base.metadata`` is compl
 from civicgrid.models.base import Base
 from civicgrid.models.org import GridMember, OrgLevel, OrgNode
 from civicgrid.models.registry import Entity, Household, ImportBatch, Person, Place
-from civicgrid.models.workorder import Channel, WorkOrder
+from civicgrid.models.workorder import (
+    Attachment,
+    Channel,
+    MediationSession,
+    ResponsibilityItem,
+    ResponsibilityVersion,
+    WorkOrder,
+    WorkOrderEvent,
+    WorkOrderPart,
+)
 
 __all__ = [
     "Base",
@@ -20,4 +29,10 @@ __all__ = [
     "Person",
     "Place",
     "WorkOrder",
+    "Attachment",
+    "MediationSession",
+    "ResponsibilityItem",
+    "ResponsibilityVersion",
+    "WorkOrderEvent",
+    "WorkOrderPart",
 ]
