@@ -18,21 +18,21 @@ from civicgrid.models.workorder import (
 )
 
 __all__ = [
+    "Attachment",
     "Base",
     "Channel",
     "Entity",
     "GridMember",
     "Household",
     "ImportBatch",
+    "MediationSession",
     "OrgLevel",
     "OrgNode",
     "Person",
     "Place",
-    "WorkOrder",
-    "Attachment",
-    "MediationSession",
     "ResponsibilityItem",
     "ResponsibilityVersion",
+    "WorkOrder",
     "WorkOrderEvent",
     "WorkOrderPart",
 ]
