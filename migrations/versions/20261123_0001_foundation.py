@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("lon", sa.Double(), nullable=True),
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("households_target", sa.Integer(), nullable=True),
+        sa.Column("households", sa.Integer(), nullable=True),
         sa.Column("party_branch", sa.String(length=200), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -66,6 +67,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("org_node", schema=None) as batch_op:
         batch_op.create_index("ix_org_node_parent_level", ["parent_id", "level"], unique=False)
+        batch_op.create_index(
+            "ix_org_node_level_updated", ["level", "updated_at", "id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_org_node_path"), ["path"], unique=False)
 
     op.create_table(
@@ -118,6 +122,13 @@ def upgrade() -> None:
     with op.batch_alter_table("grid_member", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_grid_member_node_id"), ["node_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_grid_member_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(
+            "ix_grid_member_one_worker",
+            ["node_id"],
+            unique=True,
+            sqlite_where=sa.text("role = 'worker'"),
+            postgresql_where=sa.text("role = 'worker'"),
+        )
 
     op.create_table(
         "household",
@@ -289,6 +300,7 @@ def downgrade() -> None:
 
     op.drop_table("household")
     with op.batch_alter_table("grid_member", schema=None) as batch_op:
+        batch_op.drop_index("ix_grid_member_one_worker")
         batch_op.drop_index(batch_op.f("ix_grid_member_user_id"))
         batch_op.drop_index(batch_op.f("ix_grid_member_node_id"))
 
@@ -299,6 +311,7 @@ def downgrade() -> None:
     op.drop_table("entity")
     with op.batch_alter_table("org_node", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_org_node_path"))
+        batch_op.drop_index("ix_org_node_level_updated")
         batch_op.drop_index("ix_org_node_parent_level")
 
     op.drop_table("org_node")

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     and_,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -67,12 +68,20 @@ class OrgNode(TimestampMixin, Base):
     lon: Mapped[float | None] = mapped_column(default=None)
     tags: Mapped[list[str]] = mapped_column(default=list)
     households_target: Mapped[int | None] = mapped_column(default=None)
+    # Households living in a building (level building), or the sum over a generated grid's
+    # buildings; None when unknown. Input of grid generation by household count.
+    households: Mapped[int | None] = mapped_column(default=None)
     party_branch: Mapped[str | None] = mapped_column(String(200), default=None)
 
     parent: Mapped[OrgNode | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[OrgNode]] = relationship(back_populates="parent")
 
-    __table_args__ = (Index("ix_org_node_parent_level", "parent_id", "level"),)
+    __table_args__ = (
+        Index("ix_org_node_parent_level", "parent_id", "level"),
+        # Covers the grid-layer fingerprint (count, max updated_at, sum id per level) that tells
+        # the cached point → grid index it is stale (civicgrid.org.locate).
+        Index("ix_org_node_level_updated", "level", "updated_at", "id"),
+    )
 
 
 class GridRole(StrEnum):
@@ -96,4 +105,14 @@ class GridMember(TimestampMixin, Base):
     department: Mapped[str | None] = mapped_column(String(100), default=None)
     user_id: Mapped[int | None] = mapped_column(default=None, index=True)
 
-    __table_args__ = (UniqueConstraint("node_id", "role", "name"),)
+    __table_args__ = (
+        UniqueConstraint("node_id", "role", "name"),
+        # 一格一专员: at most one full-time worker per grid, enforced by the database too.
+        Index(
+            "ix_grid_member_one_worker",
+            "node_id",
+            unique=True,
+            sqlite_where=text("role = 'worker'"),
+            postgresql_where=text("role = 'worker'"),
+        ),
+    )
