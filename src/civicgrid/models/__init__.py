@@ -3,6 +3,15 @@
 Importing this package imports every model module, so ``Base.metadata`` is complete.
 """
 
+from civicgrid.models.auth import (
+    ApiToken,
+    AuthSession,
+    LoginAttempt,
+    PhoneCode,
+    RoleAssignment,
+    UnmaskLog,
+    User,
+)
 from civicgrid.models.base import Base
 from civicgrid.models.org import GridMember, OrgLevel, OrgNode
 from civicgrid.models.registry import Entity, Household, ImportBatch, Person, Place
@@ -18,20 +27,27 @@ from civicgrid.models.workorder import (
 )
 
 __all__ = [
+    "ApiToken",
     "Attachment",
+    "AuthSession",
     "Base",
     "Channel",
     "Entity",
     "GridMember",
     "Household",
     "ImportBatch",
+    "LoginAttempt",
     "MediationSession",
     "OrgLevel",
     "OrgNode",
     "Person",
+    "PhoneCode",
     "Place",
     "ResponsibilityItem",
     "ResponsibilityVersion",
+    "RoleAssignment",
+    "UnmaskLog",
+    "User",
     "WorkOrder",
     "WorkOrderEvent",
     "WorkOrderPart",
