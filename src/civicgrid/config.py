@@ -23,6 +23,24 @@ class Settings(BaseSettings):
     demo: bool = False
     https: bool = False
     log_level: str = "INFO"
+    # Accounts and security (auth/, docs/domains/auth.md).
+    session_hours: int = 12
+    session_idle_minutes: int = 120
+    password_min_length: int = 10
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    password_parallelism: int = 4
+    login_backoff_after: int = 3
+    login_lock_after: int = 10
+    login_lock_minutes: int = 15
+    login_ip_lock_after: int = 50
+    totp_required_roles: str = "admin"
+    token_max_days: int = 365
+    rate_login: str = "20/minute"
+    rate_register: str = "5/hour"
+    rate_report: str = "30/hour"
+    sms_sender: str = ""
+    trust_forwarded_for: bool = False
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to an embedded SQLite file under ``data_dir``."""
