@@ -13,6 +13,7 @@ from civicgrid.models.auth import (
     User,
 )
 from civicgrid.models.base import Base
+from civicgrid.models.ledger import LedgerEntry, LedgerEvent, LedgerHead, LedgerSth
 from civicgrid.models.org import GridMember, OrgLevel, OrgNode
 from civicgrid.models.registry import Entity, Household, ImportBatch, Person, Place
 from civicgrid.models.workorder import (
@@ -36,6 +37,10 @@ __all__ = [
     "GridMember",
     "Household",
     "ImportBatch",
+    "LedgerEntry",
+    "LedgerEvent",
+    "LedgerHead",
+    "LedgerSth",
     "LoginAttempt",
     "MediationSession",
     "OrgLevel",
