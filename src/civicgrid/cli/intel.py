@@ -23,3 +23,7 @@ app = typer.Typer(
 )
 
 # --- mounted command groups ---
+
+from civicgrid.intel import cli_forecast  # noqa: E402
+
+cli_forecast.register(app)
