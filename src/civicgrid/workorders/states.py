@@ -31,6 +31,25 @@ class State(StrEnum):
     SELF_HELP = "self_help"  # 引导自治 (private matter, guided to self-resolution)
 
 
+STATE_LABELS: dict[State, str] = {
+    State.REPORTED: "已上报",
+    State.TRIAGED: "已分流",
+    State.DISPATCHED: "已派单",
+    State.ACCEPTED: "已签收",
+    State.IN_PROGRESS: "处置中",
+    State.PAUSED: "已挂起",
+    State.MEDIATING: "调解中",
+    State.RETURNED: "已退单",
+    State.REPLIED: "已答复",
+    State.REOPENED: "已重办",
+    State.CLOSED: "已办结",
+    State.ASSESSED: "已考核",
+    State.REJECTED: "已驳回",
+    State.MERGED: "已合并",
+    State.SELF_HELP: "引导自治",
+}
+
+
 class Action(StrEnum):
     TRIAGE = "triage"
     REJECT = "reject"
@@ -52,6 +71,30 @@ class Action(StrEnum):
     CLOSE = "close"  # dispatcher closes (e.g. no confirmation within the window)
     ASSESS = "assess"
     WHISTLE = "whistle"  # 吹哨: summon several departments (joint handling)
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.TRIAGE: "分流",
+    Action.REJECT: "驳回",
+    Action.MERGE: "合并",
+    Action.GUIDE_SELF_HELP: "引导自治",
+    Action.DISPATCH: "派单",
+    Action.ACCEPT: "签收",
+    Action.RETURN: "退单",
+    Action.REASSIGN: "改派",
+    Action.START: "开始处置",
+    Action.PAUSE: "挂起",
+    Action.RESUME: "恢复",
+    Action.START_MEDIATION: "开始调解",
+    Action.RECORD_AGREEMENT: "达成调解协议",
+    Action.REFER: "诉调对接",
+    Action.REPLY: "答复",
+    Action.CONFIRM: "确认办结",
+    Action.REOPEN: "不满意重办",
+    Action.CLOSE: "办结",
+    Action.ASSESS: "考核",
+    Action.WHISTLE: "吹哨",
+}
 
 
 class Role(StrEnum):
