@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     demo: bool = False
     https: bool = False
     log_level: str = "INFO"
+    repeat_window_days: int = 30
+    auto_close_days: int = 7
+    upload_max_mb: int = 10
+    open311_jurisdiction: str = "civicgrid.local"
     # Accounts and security (auth/, docs/domains/auth.md).
     session_hours: int = 12
     session_idle_minutes: int = 120
@@ -41,6 +45,8 @@ class Settings(BaseSettings):
     rate_report: str = "30/hour"
     sms_sender: str = ""
     trust_forwarded_for: bool = False
+    # Tamper-evident ledger (ledger/, docs/ledger.md): base64 raw Ed25519 key; empty = file.
+    ledger_signing_key: str = ""
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to an embedded SQLite file under ``data_dir``."""
