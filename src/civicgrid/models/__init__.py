@@ -13,6 +13,7 @@ from civicgrid.models.auth import (
     User,
 )
 from civicgrid.models.base import Base
+from civicgrid.models.evaluation import EvaluationInput, EvaluationRun, EvaluationSystem
 from civicgrid.models.ledger import LedgerEntry, LedgerEvent, LedgerHead, LedgerSth
 from civicgrid.models.org import GridMember, OrgLevel, OrgNode
 from civicgrid.models.registry import Entity, Household, ImportBatch, Person, Place
@@ -34,6 +35,9 @@ __all__ = [
     "Base",
     "Channel",
     "Entity",
+    "EvaluationInput",
+    "EvaluationRun",
+    "EvaluationSystem",
     "GridMember",
     "Household",
     "ImportBatch",
