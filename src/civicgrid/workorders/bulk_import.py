@@ -54,6 +54,9 @@ STATUS_ALIASES: dict[str, State] = {
     "已派单": State.DISPATCHED,
     "已答复": State.REPLIED,
     "replied": State.REPLIED,
+    "email sent": State.REPLIED,
+    "unspecified": State.DISPATCHED,
+    "draft": State.REPORTED,
 }
 SATISFACTION = {"满意", "基本满意", "不满意"}
 

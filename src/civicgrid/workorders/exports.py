@@ -1,14 +1,13 @@
-"""Excel and CSV exports of orders, with personal fields masked."""
+"""Excel and CSV exports of orders (personal fields masked, formula injection neutralised)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
-
-from openpyxl import Workbook
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from civicgrid.kit.masking import mask_address
+from civicgrid.kit.tabular import write_table
 from civicgrid.kit.timeutil import to_local
 from civicgrid.models.workorder import WorkOrder
 from civicgrid.workorders.states import STATE_LABELS, State
@@ -28,42 +27,36 @@ HEADERS = (
     "退单次数",
     "地址",
 )
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
-def _row(o: WorkOrder) -> list[str]:
-    def t(v: object) -> str:
-        return to_local(v).strftime("%Y-%m-%d %H:%M") if v is not None else ""  # type: ignore[arg-type]
+def rows(orders: Iterable[WorkOrder]) -> Iterator[list[str]]:
+    def t(value: object) -> str:
+        return to_local(value).strftime("%Y-%m-%d %H:%M") if value is not None else ""  # type: ignore[arg-type]
 
-    return [
-        o.code,
-        o.title,
-        o.category or "",
-        o.department or "",
-        STATE_LABELS[State(o.status)],
-        o.channel,
-        t(o.reported_at),
-        t(o.due_at),
-        t(o.closed_at),
-        o.sla_light or "",
-        o.satisfaction or "",
-        str(o.returns_count),
-        mask_address(o.address) or "",
-    ]
+    for o in orders:
+        yield [
+            o.code,
+            o.title,
+            o.category or "",
+            o.department or "",
+            STATE_LABELS[State(o.status)],
+            o.channel,
+            t(o.reported_at),
+            t(o.due_at),
+            t(o.closed_at),
+            o.sla_light or "",
+            o.satisfaction or "",
+            str(o.returns_count),
+            mask_address(o.address) or "",
+        ]
 
 
 def export(orders: Iterable[WorkOrder], fmt: str) -> tuple[bytes, str]:
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(HEADERS)
-        writer.writerows(_row(o) for o in orders)
-        return buf.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("工单")
-    ws.append(list(HEADERS))
-    for o in orders:
-        ws.append(_row(o))
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue(), XLSX
+    """The file's bytes and media type (``fmt`` is ``csv`` or ``xlsx``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_table(Path(tmp) / f"workorders.{fmt}", HEADERS, rows(orders))
+        return path.read_bytes(), MEDIA[fmt]

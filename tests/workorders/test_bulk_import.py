@@ -1,0 +1,131 @@
+"""Historic order import: real 311 rows into real NYC boundaries, Chinese messages, broken files."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from tests.conftest import shared_data
+from tests.fixtures.world import World, centre
+
+from civicgrid.errors import Invalid
+from civicgrid.kit.tabular import memory_table, open_table
+from civicgrid.models.ledger import LedgerEvent
+from civicgrid.models.org import OrgLevel
+from civicgrid.models.workorder import WorkOrder
+from civicgrid.org import service as org
+from civicgrid.org.formats import read_source
+from civicgrid.org.importer import import_grids
+from civicgrid.workorders import bulk_import
+
+
+def test_nyc311_into_community_districts(db: Session) -> None:
+    boundaries = shared_data("geo_nyc", "community_districts.geojson").read_bytes()
+    city = org.create_node(db, parent=None, level=OrgLevel.CITY, name="New York", code="nyc")
+    import_grids(
+        db,
+        source=read_source(boundaries, "community_districts.geojson"),
+        parent=city,
+        name_prop="BoroCD",
+        code_prop="BoroCD",
+    )
+    path = shared_data("nyc311", "nyc311_2014_2019_sample_train.csv")
+    with open_table(path) as table:
+        result = bulk_import.import_orders(
+            db,
+            rows=table.rows(),
+            mapping=bulk_import.BUILTIN["nyc311"],
+            source="nyc311",
+            filename=path.name,
+        )
+    assert result.rows_total == 850
+    assert result.inserted + result.rejected + result.duplicates == 850
+    assert result.inserted > 700  # most rows carry coordinates inside a community district
+    reasons = {p.reason for p in result.problems}
+    # Real data: some rows have no position, and a few were closed before they were created.
+    assert reasons <= {"缺少位置，且未指定默认网格", "位置不在辖区范围内", "时间早于上报时间"}
+    first = db.scalar(select(WorkOrder).where(WorkOrder.code == "nyc311-28018055"))
+    assert first is not None
+    assert first.reported_at.isoformat() == "2014-05-10T10:15:00+00:00"  # 06:15 New York (EDT)
+    assert first.status == "closed" and first.department == "DEP"
+    # Re-importing the same file adds nothing and reports every located row as a duplicate.
+    with open_table(path) as table:
+        again = bulk_import.import_orders(
+            db, rows=table.rows(), mapping=bulk_import.BUILTIN["nyc311"], source="nyc311"
+        )
+    assert again.inserted == 0 and again.duplicates == result.inserted
+    batches = db.scalar(
+        select(func.count())
+        .select_from(LedgerEvent)
+        .where(LedgerEvent.subject_type == "import_batch")
+    )
+    assert batches == 2  # one ledger entry per batch
+
+
+def test_chinese_messages_with_default_node(db: Session, world: World) -> None:
+    path = shared_data("gov_messages", "train.csv")
+    with open_table(path) as table:
+        result = bulk_import.import_orders(
+            db,
+            rows=table.rows(),
+            mapping=bulk_import.BUILTIN["gov_messages"],
+            source="gov",
+            default_node_id=world.streets["东湖街道"].id,
+        )
+    assert result.rows_total == 1103
+    assert result.inserted == 1103 - result.rejected - result.duplicates
+    assert result.inserted > 1090
+    count = db.scalar(
+        select(func.count()).select_from(WorkOrder).where(WorkOrder.code.like("gov-%"))
+    )
+    assert count == result.inserted
+    cats = set(db.scalars(select(WorkOrder.category).where(WorkOrder.code.like("gov-%"))))
+    assert "城乡建设" in cats and len(cats) == 7
+
+
+def test_broken_rows_are_reported_and_good_rows_land(db: Session, world: World) -> None:
+    lon, lat = centre(world.grid_cols["D1-1"])
+    header = ["编号", "上报时间", "标题", "状态", "办结时间", "纬度", "经度", "满意度"]
+    rows = [
+        ["A1", "2025-03-01 08:00", "路灯不亮", "已办结", "2025-03-02 09:00", lat, lon, "满意"],
+        ["A2", "2025/3/1 8:00", "井盖破损", "", "", lat, lon, ""],
+        ["A3", "yesterday", "时间坏了", "", "", lat, lon, ""],
+        ["A4", "2025-03-05 08:00", "办结早于上报", "已办结", "2025-03-01 08:00", lat, lon, ""],
+        ["A5", "2025-03-05 08:00", "状态未知", "飞走了", "", lat, lon, ""],
+        ["A6", "2025-03-05 08:00", "辖区外", "", "", 10.0, 10.0, ""],
+        ["A1", "2025-03-01 08:00", "重复编号", "", "", lat, lon, ""],
+        ["A8", "2025-03-05 08:00", "满意度错", "", "", lat, lon, "很好"],
+        ["", "2025-03-05 08:00", "缺编号", "", "", lat, lon, ""],
+        ["A10", "2025-03-05 08:00", "坐标不是数", "", "", "abc", lon, ""],
+    ]
+    result = bulk_import.import_orders(
+        db,
+        rows=memory_table(header, rows).rows(),
+        mapping=bulk_import.BUILTIN["civicgrid"],
+        source="t",
+    )
+    problems = {p.row: p.reason for p in result.problems}
+    assert sorted(problems) == [4, 5, 6, 7, 8, 9, 10, 11]
+    assert "无法识别的时间" in problems[4]
+    assert problems[5] == "时间早于上报时间"
+    assert "无法识别的状态" in problems[6]
+    assert problems[7] == "位置不在辖区范围内"
+    assert problems[8] == "与第2行重复"
+    assert result.inserted == 2
+    landed = {o.code: o for o in db.scalars(select(WorkOrder).where(WorkOrder.code.like("t-%")))}
+    assert set(landed) == {"t-A1", "t-A2"}
+    assert landed["t-A1"].node_id == world.grids["D1-1"].id
+    assert landed["t-A2"].status == "dispatched"
+
+
+def test_mapping_file_validation() -> None:
+    with pytest.raises(Invalid):
+        bulk_import.OrderMapping.from_dict({"external_id": "id", "title": "t"})
+    with pytest.raises(Invalid):
+        bulk_import.OrderMapping.from_dict(
+            {"external_id": "id", "reported_at": "t", "title": "x", "colour": "red"}
+        )
+    m = bulk_import.OrderMapping.from_dict(
+        {"external_id": "id", "reported_at": "t", "title": ["a", "b"]}
+    )
+    assert m.title == ("a", "b")
