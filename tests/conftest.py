@@ -21,10 +21,15 @@ from sqlalchemy.orm import Session
 
 from civicgrid.kit import migrate
 from civicgrid.kit.db import make_engine
+from tests.fixtures.accounts import build_accounts
 from tests.fixtures.world import World, build_world
 
 os.environ.setdefault("CIVICGRID_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("CIVICGRID_FIELD_KEYS", "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+# Cheap Argon2id parameters for test speed (production defaults: 3 passes, 64 MiB, 4 lanes).
+os.environ.setdefault("CIVICGRID_PASSWORD_TIME_COST", "1")
+os.environ.setdefault("CIVICGRID_PASSWORD_MEMORY_KIB", "8192")
+os.environ.setdefault("CIVICGRID_PASSWORD_PARALLELISM", "1")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get(
@@ -86,6 +91,7 @@ def engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E
     migrate.upgrade(eng)
     with Session(eng) as session:
         build_world(session)
+        build_accounts(session)
         session.commit()
     yield eng
     eng.dispose()
@@ -159,3 +165,27 @@ def client(app):  # type: ignore[no-untyped-def]
 
     with TestClient(app) as c:
         yield c
+
+
+def login(client, username: str, password: str | None = None, *, totp: str | None = None):  # type: ignore[no-untyped-def]
+    """Log ``client`` in as a seed account (see tests/fixtures/accounts.py); returns /me.
+
+    The session cookie stays in the client; the CSRF header is set for later unsafe requests.
+    The admin's TOTP code is computed from its known secret (one 30 s step further per login on
+    the same client, since a code is never accepted twice).
+    """
+    from datetime import timedelta
+
+    from civicgrid.auth.totp import code_at
+    from civicgrid.kit.timeutil import utcnow
+    from tests.fixtures.accounts import ADMIN_TOTP_SECRET, PASSWORD
+
+    if totp is None and username == "admin":
+        step = getattr(client, "_cg_totp_logins", 0)
+        client._cg_totp_logins = step + 1
+        totp = code_at(ADMIN_TOTP_SECRET, utcnow() + timedelta(seconds=30 * step))
+    body = {"username": username, "password": password or PASSWORD, "totp": totp}
+    response = client.post("/api/auth/login", json=body)
+    assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = client.cookies.get("cg_csrf") or ""
+    return response.json()

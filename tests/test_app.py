@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import login
+
 
 def test_health_and_openapi(client: TestClient) -> None:
     assert client.get("/health").json()["status"] == "ok"
@@ -10,6 +12,7 @@ def test_health_and_openapi(client: TestClient) -> None:
 
 
 def test_home_page_shows_counts(client: TestClient) -> None:
+    login(client, "admin")
     page = client.get("/")
     assert page.status_code == 200
     assert "网格" in page.text

@@ -85,6 +85,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     install_error_handlers(app)
 
+    from civicgrid.auth.middleware import install as install_security
+
+    install_security(app, settings)
+
     @app.get("/health", tags=["system"])
     def health() -> dict[str, str]:
         """Liveness: the process answers and its database is reachable."""

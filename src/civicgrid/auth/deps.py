@@ -1,0 +1,143 @@
+"""FastAPI dependencies: who is asking (``CurrentSubject``), ``require(permission)``, rate limits.
+
+Usage in a route::
+
+    @router.get("/api/things/{thing_id}")
+    def read_thing(thing_id: int, db: DB, subject: CurrentSubject) -> ThingRead:
+        thing = policy.access(db, subject, Thing, thing_id)   # 404 outside scope
+        ...
+
+    @router.post("/api/things", dependencies=[require(P.THING_WRITE)])
+
+    @router.post("/api/reports", dependencies=[rate_limit("report", "rate_report")])
+
+A request is authenticated by ``Authorization: Bearer cg_<id>_<secret>`` (API token; the session
+cookie is then ignored) or by the ``cg_session`` cookie. Without either: 401 (``Unauthenticated``),
+which HTML pages turn into a redirect to ``/login``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from civicgrid.auth import sessions, tokens
+from civicgrid.auth.ratelimit import Limiter, MemoryLimiter, parse_rate
+from civicgrid.auth.service import load_subject
+from civicgrid.auth.subject import Subject
+from civicgrid.config import Settings, get_settings
+from civicgrid.errors import PermissionDenied, RateLimited, Unauthenticated
+from civicgrid.kit.i18n import _
+from civicgrid.kit.web import DB
+from civicgrid.models.auth import AuthSession
+
+
+def settings_of(request: Request) -> Settings:
+    settings = getattr(request.app.state, "settings", None)
+    return settings if isinstance(settings, Settings) else get_settings()
+
+
+def client_ip(request: Request) -> str:
+    """The client address; ``X-Forwarded-For`` only when the proxy in front is trusted."""
+    if settings_of(request).trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        first = forwarded.split(",")[0].strip()
+        if first:
+            return first[:45]
+    return (request.client.host if request.client else "")[:45] or "unknown"
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _sep, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthenticated(_("无效的认证信息"))
+    return value.strip()
+
+
+def get_optional_subject(request: Request, db: DB) -> Subject | None:
+    """The subject of this request, or None when nobody is logged in."""
+    ip = client_ip(request)
+    settings = settings_of(request)
+    raw_token = _bearer(request)
+    if raw_token is not None:
+        found = tokens.resolve_token(db, raw_token)
+        if found is None:
+            raise Unauthenticated(_("令牌无效、已过期或已被撤销"))
+        token, user = found
+        subject = load_subject(db, user, token=token, ip=ip, settings=settings)
+    else:
+        live = sessions.resolve_session(
+            db, request.cookies.get(sessions.SESSION_COOKIE), settings=settings
+        )
+        if live is None:
+            return None
+        auth_session, user = live
+        request.state.auth_session = auth_session
+        subject = load_subject(db, user, auth_session=auth_session, ip=ip, settings=settings)
+    request.state.subject = subject
+    return subject
+
+
+def get_subject(subject: Annotated[Subject | None, Depends(get_optional_subject)]) -> Subject:
+    if subject is None:
+        raise Unauthenticated(_("请先登录"))
+    return subject
+
+
+CurrentSubject = Annotated[Subject, Depends(get_subject)]
+OptionalSubject = Annotated[Subject | None, Depends(get_optional_subject)]
+
+
+def current_auth_session(request: Request) -> AuthSession | None:
+    """The web session behind this request (after ``CurrentSubject`` ran), if any."""
+    value = getattr(request.state, "auth_session", None)
+    return value if isinstance(value, AuthSession) else None
+
+
+def require(*permissions: str) -> Any:
+    """A dependency: the subject, who must hold every one of ``permissions`` (403 otherwise)."""
+
+    def _check(subject: CurrentSubject) -> Subject:
+        if subject.totp_enrolment_required:
+            raise PermissionDenied(
+                _("此账号须先绑定并使用动态口令（TOTP）登录"), reason="totp_required"
+            )
+        for permission in permissions:
+            if not subject.has(permission):
+                raise PermissionDenied(_("没有权限执行此操作"), permission=permission)
+        return subject
+
+    return Depends(_check)
+
+
+def limiter_of(request: Request) -> Limiter:
+    limiter = getattr(request.app.state, "limiter", None)
+    if limiter is None:
+        limiter = MemoryLimiter()
+        request.app.state.limiter = limiter
+    return limiter
+
+
+def hit_rate_limit(request: Request, bucket: str, rate: str, key: str | None = None) -> None:
+    """Count one request against ``bucket`` (per client IP, or ``key``); 429 when over."""
+    limit, window = parse_rate(rate)
+    decision = limiter_of(request).hit(f"{bucket}:{key or client_ip(request)}", limit, window)
+    if not decision.allowed:
+        raise RateLimited(
+            _("请求过于频繁，请 {n} 秒后再试").format(n=decision.retry_after),
+            retry_after=decision.retry_after,
+        )
+
+
+def rate_limit(bucket: str, setting: str) -> Any:
+    """A dependency limiting requests per client IP to the rate in settings field ``setting``
+    (e.g. ``rate_limit("report", "rate_report")`` reads ``CIVICGRID_RATE_REPORT``)."""
+
+    def _limit(request: Request) -> None:
+        hit_rate_limit(request, bucket, str(getattr(settings_of(request), setting)))
+
+    return Depends(_limit)
