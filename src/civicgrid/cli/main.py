@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from civicgrid import __version__
-from civicgrid.cli import db, intel, serve
+from civicgrid.cli import db, grids, intel, serve
 
 app = typer.Typer(
     name="civicgrid",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(grids.app, name="grids")
 app.add_typer(intel.app, name="intel")
 app.command("serve")(serve.serve)
 
