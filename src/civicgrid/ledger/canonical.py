@@ -14,7 +14,6 @@ Rules (documented in docs/ledger.md so that anyone can reproduce them):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -25,7 +24,35 @@ class CanonicalError(ValueError):
 
 
 def check(value: Any, path: str = "$") -> None:
-    """Raise CanonicalError unless ``value`` is made only of canonical JSON types."""
+    """Raise CanonicalError unless ``value`` is made only of canonical JSON types.
+
+    Lone surrogates in strings are caught when encoding (``encode_unchecked`` raises then).
+    """
+    try:
+        _check_fast(value)
+    except CanonicalError:
+        _check_slow(value, path)  # again, to name the offending place
+        raise
+
+
+def _check_fast(value: Any) -> None:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return
+    if kind is int:
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise CanonicalError("integer outside ±(2**53-1)")
+        return
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise CanonicalError("object keys must be strings")
+            _check_fast(item)
+        return
+    _check_slow(value, "$")
+
+
+def _check_slow(value: Any, path: str) -> None:
     if value is None or isinstance(value, bool | str):
         if isinstance(value, str):
             try:
@@ -39,17 +66,20 @@ def check(value: Any, path: str = "$") -> None:
         return
     if isinstance(value, float):
         raise CanonicalError(f"{path}: floats are not allowed (use integers or decimal strings)")
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CanonicalError(f"{path}: object keys must be strings")
-            check(item, f"{path}.{key}")
+            _check_slow(item, f"{path}.{key}")
         return
     if isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            check(item, f"{path}[{i}]")
+            _check_slow(item, f"{path}[{i}]")
         return
     raise CanonicalError(f"{path}: {type(value).__name__} has no canonical JSON form")
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def dumps(value: Any) -> bytes:
@@ -59,8 +89,11 @@ def dumps(value: Any) -> bytes:
 
 
 def encode_unchecked(value: Any) -> bytes:
-    """Canonical bytes of a value already known to be canonical (the hot path of appends)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Canonical bytes of a value already checked (the hot path of appends)."""
+    try:
+        return _ENCODER.encode(value).encode()
+    except UnicodeEncodeError as exc:
+        raise CanonicalError("string is not valid Unicode (lone surrogate)") from exc
 
 
 def loads(data: bytes) -> Any:

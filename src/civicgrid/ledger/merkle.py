@@ -200,9 +200,7 @@ def _check_hashes(proof: Sequence[bytes], what: str) -> None:
             raise ProofError(f"{what}[{i}] is {len(item)} bytes, not {HASH_SIZE}")
 
 
-def root_from_inclusion_proof(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """The root an audit path leads to (RFC 9162 §2.1.3.2 steps 1-3); raises when malformed."""
     if not 0 <= index < size:
         raise ProofError(f"leaf index {index} outside a tree of size {size}")
@@ -231,7 +229,7 @@ def root_from_inclusion_proof(
 def verify_inclusion(
     index: int, size: int, leaf: bytes, proof: Sequence[bytes], root_hash: bytes
 ) -> None:
-    """Raise ProofError unless ``proof`` shows leaf hash ``leaf`` at ``index`` under ``root_hash``."""
+    """Raise ProofError unless ``proof`` puts ``leaf`` (a hash) at ``index`` under ``root_hash``."""
     if root_from_inclusion_proof(index, size, leaf, proof) != root_hash:
         raise ProofError("audit path does not lead to the root hash")
 

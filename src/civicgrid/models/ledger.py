@@ -3,8 +3,8 @@
 - ``ledger_head``: the single sequencer row (id 1). Appenders lock it, so the log never forks; it
   holds the tree size, the root and the frontier (compact range) that makes appends O(log n).
 - ``ledger_entry``: one row per leaf, append-only. ``leaf`` is the canonical JSON the leaf hash
-  covers; ``nodes`` holds the hashes of the perfect subtrees this leaf completes (heights 1, 2, ...),
-  so any proof needs only O(log n) row reads.
+  covers; ``nodes`` holds the hashes of the perfect subtrees this leaf completes (heights 1, 2,
+  ...), so any proof needs only O(log n) row reads.
 - ``ledger_event``: the erasable event record a leaf commits to by a salted hash. Erasing a
   person's data (PIPL) clears ``payload`` and ``salt``; the leaf and every proof stay valid.
 - ``ledger_sth``: every signed tree head the log has issued, checked again by ``ledger verify``.
@@ -61,7 +61,7 @@ class LedgerEvent(Base):
     subject_id: Mapped[str] = mapped_column(String(64))
     actor_id: Mapped[int | None] = mapped_column(default=None)
     payload: Mapped[dict[str, Any] | None] = mapped_column(
-        JSON, default=None, info=level_info(DataLevel.SENSITIVE)
+        JSON(none_as_null=True), default=None, info=level_info(DataLevel.SENSITIVE)
     )
     salt: Mapped[bytes | None] = mapped_column(LargeBinary(16), default=None)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

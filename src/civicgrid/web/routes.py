@@ -7,12 +7,14 @@ from fastapi import FastAPI
 
 def include_routes(app: FastAPI) -> None:
     from civicgrid.auth.api import router as auth_router
+    from civicgrid.ledger.api import router as ledger_router
     from civicgrid.org.api import router as org_router
     from civicgrid.registry.api import router as people_router
     from civicgrid.web.pages.home import router as home_router
     from civicgrid.web.pages.login import router as login_router
 
     app.include_router(auth_router)
+    app.include_router(ledger_router)
     app.include_router(org_router)
     app.include_router(people_router)
     app.include_router(home_router)
