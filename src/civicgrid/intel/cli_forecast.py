@@ -185,7 +185,151 @@ def _parse_day(value: str | None) -> date | None:
         raise typer.BadParameter(_("日期格式应为 YYYY-MM-DD：{v}").format(v=value)) from exc
 
 
+# Column names of the 12345 / 市长信箱 message exports (e.g. Teddy Cup 附件3), used when present.
+MESSAGE_COLUMNS = {
+    "date": "留言时间",
+    "likes": "点赞数",
+    "against": "反对数",
+    "user": "留言用户",
+    "id": "留言编号",
+}
+
+
+def _optional(frame: pd.DataFrame, given: str | None, kind: str) -> str | None:
+    if given is not None:
+        _require_columns(frame, given)
+        return given
+    default = MESSAGE_COLUMNS.get(kind)
+    return default if default in frame.columns else None
+
+
+def _int(value: Any) -> int:
+    number = pd.to_numeric(value, errors="coerce")
+    return 0 if pd.isna(number) else int(number)
+
+
+def _float_or_none(value: Any) -> float | None:
+    number = pd.to_numeric(value, errors="coerce")
+    return None if pd.isna(number) else float(number)
+
+
+def hotspots(
+    data: Path = typer.Option(..., help="CSV/Excel of messages or reports."),
+    out: Path = typer.Option(..., help="Ranked table of hot issues (CSV/Excel)."),
+    title_col: str = typer.Option("留言主题", help="Title column."),
+    text_col: str = typer.Option("留言详情", help="Body text column."),
+    date_col: str | None = typer.Option(None, help="Time column (default 留言时间 if present)."),
+    likes_col: str | None = typer.Option(None, help="Likes column (default 点赞数)."),
+    against_col: str | None = typer.Option(None, help="Votes-against column (default 反对数)."),
+    user_col: str | None = typer.Option(None, help="Reporter id column (default 留言用户)."),
+    id_col: str | None = typer.Option(None, help="Message id column (default 留言编号)."),
+    lat_col: str | None = typer.Option(None, help="Latitude column, when reports are located."),
+    lon_col: str | None = typer.Option(None, help="Longitude column."),
+    since: str | None = typer.Option(None, help="Only reports on or after YYYY-MM-DD."),
+    until: str | None = typer.Option(None, help="Only reports before YYYY-MM-DD."),
+    threshold: float = typer.Option(0.3, min=0.05, max=0.95, help="Cluster similarity cut."),
+    min_reports: int = typer.Option(3, min=2, help="Smallest cluster that counts as an issue."),
+    top: int = typer.Option(50, min=1, help="Rows to write."),
+) -> None:
+    """Hot issues (热点问题): clusters of reports on one topic at one place, ranked by heat."""
+    from civicgrid.intel.hotspots import HotReport, HotspotParams, find_hot_issues
+
+    frame = read_table(data)
+    _require_columns(frame, title_col, text_col, lat_col, lon_col)
+    cols = {
+        kind: _optional(frame, given, kind)
+        for kind, given in (
+            ("date", date_col),
+            ("likes", likes_col),
+            ("against", against_col),
+            ("user", user_col),
+            ("id", id_col),
+        )
+    }
+    when = (
+        pd.to_datetime(frame[cols["date"]], errors="coerce")
+        if cols["date"]
+        else pd.Series(pd.NaT, index=frame.index)
+    )
+    keep = pd.Series(True, index=frame.index)
+    start, end = _parse_day(since), _parse_day(until)
+    if start is not None:
+        keep &= when >= pd.Timestamp(start)
+    if end is not None:
+        keep &= when < pd.Timestamp(end)
+    reports = []
+    kept = frame[keep]
+    for i, row, ts in zip(kept.index, kept.to_dict("records"), when[keep].tolist(), strict=True):
+        reports.append(
+            HotReport(
+                key=str(row[cols["id"]]) if cols["id"] else str(i),
+                title=str(row[title_col]) if pd.notna(row[title_col]) else "",
+                body=str(row[text_col]) if pd.notna(row[text_col]) else "",
+                when=None if pd.isna(ts) else pd.Timestamp(ts).to_pydatetime(),
+                likes=_int(row[cols["likes"]]) if cols["likes"] else 0,
+                against=_int(row[cols["against"]]) if cols["against"] else 0,
+                reporter=str(row[cols["user"]]) if cols["user"] else None,
+                lat=_float_or_none(row[lat_col]) if lat_col else None,
+                lon=_float_or_none(row[lon_col]) if lon_col else None,
+            )
+        )
+    params = HotspotParams(threshold=threshold, min_reports=min_reports)
+    with console.status(_("正在聚类 {n} 条留言…").format(n=len(reports))):
+        try:
+            issues = find_hot_issues(reports, params, top=top)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+    table = hot_issue_table(issues)
+    write_table(table, out)
+    show = Table(title=_("热点问题 Hot issues"))
+    for col in ("rank", "heat", "reports", "likes", "place", "title"):
+        show.add_column(col)
+    for rec in table.head(10).to_dict("records"):
+        show.add_row(
+            str(rec["rank"]),
+            f"{rec['heat']:.2f}",
+            str(rec["reports"]),
+            str(rec["likes"]),
+            str(rec["place"]),
+            str(rec["title"]),
+        )
+    console.print(show)
+    console.print(_("已写入 {n} 个热点到 {out}").format(n=len(table), out=out))
+
+
+def hot_issue_table(issues: list[Any]) -> pd.DataFrame:
+    columns = [
+        "rank", "heat", "place", "title", "keywords", "reports", "reporters", "likes", "against",
+        "start", "end", "span_days", "volume", "support", "intensity", "lat", "lon", "members",
+    ]  # fmt: skip
+    rows = [
+        {
+            "rank": h.rank,
+            "heat": h.heat,
+            "place": h.place,
+            "title": h.title,
+            "keywords": " ".join(h.keywords),
+            "reports": h.reports,
+            "reporters": h.reporters,
+            "likes": h.likes,
+            "against": h.against,
+            "start": h.start.strftime("%Y-%m-%d") if h.start else "",
+            "end": h.end.strftime("%Y-%m-%d") if h.end else "",
+            "span_days": round(h.span_days, 1),
+            "volume": h.volume,
+            "support": h.support,
+            "intensity": h.intensity,
+            "lat": h.lat,
+            "lon": h.lon,
+            "members": ";".join(h.members),
+        }
+        for h in issues
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def register(app: typer.Typer) -> None:
     """Mount the forecasting, warning, hot-issue and risk commands on ``app``."""
     app.command("forecast")(forecast)
     app.command("forecast-eval")(forecast_eval)
+    app.command("hotspots")(hotspots)
