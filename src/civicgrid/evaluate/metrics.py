@@ -38,6 +38,23 @@ SATISFIED = frozenset({"满意", "satisfied"})
 BASICALLY_SATISFIED = frozenset({"基本满意", "basically_satisfied"})
 DISSATISFIED = frozenset({"不满意", "dissatisfied"})
 
+__all__ = [
+    "BASICALLY_SATISFIED",
+    "CLOSED_STATES",
+    "DISSATISFIED",
+    "EXCLUDED_STATES",
+    "METRICS",
+    "PATROL_CHANNELS",
+    "PROACTIVE_CHANNELS",
+    "RESIDENT_CHANNELS",
+    "SATISFIED",
+    "MetricDef",
+    "MetricValue",
+    "Unit",
+    "compute_metric",
+    "repeat_mask",
+]
+
 TERRITORIAL = frozenset({Level.WORKER, Level.GRID, Level.COMMUNITY, Level.STREET})
 WEEK_NS = 7 * 24 * NS_PER_HOUR
 
