@@ -148,11 +148,15 @@ def app(engine: Engine, db: Session):  # type: ignore[no-untyped-def]
     application = create_app(Settings(), engine=engine)
 
     def _test_db() -> Iterator[Session]:
+        # Each request in its own SAVEPOINT, as each request is its own transaction in
+        # production: a failed request undoes its own writes, not those of earlier requests.
+        request_tx = db.begin_nested()
         try:
             yield db
             db.flush()
+            request_tx.commit()
         except BaseException:
-            db.rollback()
+            request_tx.rollback()
             raise
 
     application.dependency_overrides[get_db] = _test_db
