@@ -6,7 +6,10 @@ Files are CSV or Excel (.xlsx) by extension, in and out.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +18,10 @@ import typer
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from civicgrid.kit.i18n import _
+from civicgrid.kit.timeutil import LOCAL_TZ
 
 console = Console()
 
@@ -328,8 +333,144 @@ def hot_issue_table(issues: list[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+@contextmanager
+def _session(db: str | None) -> Iterator[Session]:
+    """One read transaction on the configured database (or a SQLite file given with --db).
+
+    Same plumbing as ``civicgrid.cli.common.session_scope``, which this lower layer may not
+    import.
+    """
+    from civicgrid.config import get_settings
+    from civicgrid.kit.db import make_engine, make_sessionmaker, transaction
+
+    url = f"sqlite:///{db}" if db else get_settings().resolved_database_url()
+    engine = make_engine(url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _as_of(value: str | None) -> datetime | None:
+    """End of the given local day (so ``--as-of 2025-03-01`` includes that day), in UTC."""
+    day = _parse_day(value)
+    if day is None:
+        return None
+    local = datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ) + timedelta(days=1)
+    return local.astimezone(UTC)
+
+
+def _root(session: Session, code: str | None) -> int | None:
+    if code is None:
+        return None
+    from sqlalchemy import select
+
+    from civicgrid.models.org import OrgNode
+
+    node_id = session.scalar(select(OrgNode.id).where(OrgNode.code == code))
+    if node_id is None:
+        raise typer.BadParameter(_("找不到编码为 {code} 的区划/网格").format(code=code))
+    return int(node_id)
+
+
+DB_HELP = "SQLite file to use instead of the configured database URL."
+AS_OF_HELP = "Reference date YYYY-MM-DD (local), included; default: now."
+ROOT_HELP = "Limit to the subtree of this org-node code (street, community…)."
+
+
+def risk(
+    as_of: str | None = typer.Option(None, help=AS_OF_HELP),
+    days: int = typer.Option(30, min=1, max=3660, help="Look-back period for events (days)."),
+    mode: str = typer.Option("fixed", help="Colour thresholds: fixed cut-offs or quantile."),
+    root: str | None = typer.Option(None, help=ROOT_HELP),
+    out: Path | None = typer.Option(None, help="Write per-grid results to CSV/Excel."),
+    db: str | None = typer.Option(None, help=DB_HELP),
+) -> None:
+    """Five-colour grid risk (五色分级) with per-factor contributions and patrol frequency."""
+    from civicgrid.errors import CivicgridError
+    from civicgrid.intel.analytics import grade_grid_risk
+
+    when = _as_of(as_of)
+    with _session(db) as session:
+        try:
+            results = grade_grid_risk(
+                session, as_of=when, days=days, root_id=_root(session, root), mode=mode
+            )
+        except CivicgridError as exc:
+            raise typer.BadParameter(exc.message) from exc
+    rows = []
+    for r in results:
+        row: dict[str, Any] = {
+            "grid_id": r.grid_id,
+            "grid": r.grid,
+            "score": r.score,
+            "colour": r.colour.value,
+            "colour_zh": r.colour_label,
+            "patrol_every_days": r.patrol_every_days,
+        }
+        for c in r.contributions:
+            row[f"{c.factor}_value"] = round(c.value, 2)
+            row[f"{c.factor}_points"] = round(c.points, 2)
+        row["explanation"] = r.explain()
+        rows.append(row)
+    table = Table(title=_("网格五色风险分级"))
+    for col in ("grid", "score", "colour", "patrol", "explanation"):
+        table.add_column(col)
+    for r in results:
+        table.add_row(
+            r.grid,
+            f"{r.score:.1f}",
+            f"{r.colour_label} {r.colour.value}",
+            _("每 {n} 天").format(n=r.patrol_every_days),
+            r.explain(),
+        )
+    console.print(table)
+    if out is not None:
+        write_table(pd.DataFrame(rows), out)
+        console.print(_("已写入 {n} 个网格到 {out}").format(n=len(rows), out=out))
+
+
+def warnings_command(
+    as_of: str | None = typer.Option(None, help=AS_OF_HELP),
+    by: str = typer.Option("grid", help="grid or category."),
+    window: int = typer.Option(7, min=1, max=90, help="Recent window checked (days)."),
+    history: int = typer.Option(365, min=28, max=3660, help="History used to forecast (days)."),
+    root: str | None = typer.Option(None, help=ROOT_HELP),
+    out: Path | None = typer.Option(None, help="Write the warnings to CSV/Excel."),
+    db: str | None = typer.Option(None, help=DB_HELP),
+) -> None:
+    """Early warnings (预警): grids or categories whose recent volume departs from forecast."""
+    from civicgrid.errors import CivicgridError
+    from civicgrid.intel.analytics import early_warnings
+    from civicgrid.intel.warnings import WarningParams
+
+    with _session(db) as session:
+        try:
+            found = early_warnings(
+                session,
+                as_of=_as_of(as_of),
+                by=by,
+                history_days=history,
+                root_id=_root(session, root),
+                params=WarningParams(window=window),
+            )
+        except CivicgridError as exc:
+            raise typer.BadParameter(exc.message) from exc
+    for dep in found:
+        colour = "red" if dep.severity == "high" else "yellow"
+        console.print(f"[{colour}]{dep.message()}[/{colour}]", soft_wrap=True)
+    if not found:
+        console.print(_("无预警：各{by}的近期量均在预测区间内").format(by=by))
+    if out is not None:
+        frame = pd.DataFrame([{**asdict(d), "message": d.message()} for d in found])
+        write_table(frame, out)
+
+
 def register(app: typer.Typer) -> None:
     """Mount the forecasting, warning, hot-issue and risk commands on ``app``."""
     app.command("forecast")(forecast)
     app.command("forecast-eval")(forecast_eval)
     app.command("hotspots")(hotspots)
+    app.command("warnings")(warnings_command)
+    app.command("risk")(risk)

@@ -237,9 +237,23 @@ class CalendarModel:
         )
         return pd.DataFrame({"date": days, "forecast": mu, "lower": lower, "upper": upper})
 
+    def fitted(self, days: pd.DatetimeIndex) -> np.ndarray:
+        """Model mean for any days (in-sample or not)."""
+        if self._cal is None:
+            raise RuntimeError("fit first")
+        if self._reg is None:
+            return np.full(len(days), self._constant or 0.0)
+        out: np.ndarray = np.exp(self._cal.matrix(days) @ self._reg)
+        return out
+
     @property
     def dispersion(self) -> float:
         return self._dispersion
+
+    @property
+    def drift(self) -> float:
+        """Variance per day of the log level's random walk (used for interval widths)."""
+        return self._drift
 
 
 def poisson_irls(
