@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -10,6 +12,7 @@ from tests.fixtures.world import World, centre
 
 from civicgrid.errors import Invalid
 from civicgrid.kit.tabular import memory_table, open_table
+from civicgrid.kit.timeutil import LOCAL_TZ
 from civicgrid.models.ledger import LedgerEvent
 from civicgrid.models.org import OrgLevel
 from civicgrid.models.workorder import WorkOrder
@@ -116,6 +119,12 @@ def test_broken_rows_are_reported_and_good_rows_land(db: Session, world: World) 
     assert set(landed) == {"t-A1", "t-A2"}
     assert landed["t-A1"].node_id == world.grids["D1-1"].id
     assert landed["t-A2"].status == "dispatched"
+    # Bulk-written timestamps compare exactly with ORM-bound ones (same stored form).
+    at = datetime(2025, 3, 1, 8, 0, tzinfo=LOCAL_TZ)
+    exact = db.scalars(
+        select(WorkOrder.code).where(WorkOrder.reported_at == at, WorkOrder.code.like("t-%"))
+    ).all()
+    assert sorted(exact) == ["t-A1", "t-A2"]
 
 
 def test_mapping_file_validation() -> None:

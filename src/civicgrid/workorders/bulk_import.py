@@ -17,7 +17,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Dialect, Table, func, select
 from sqlalchemy.orm import Session
 
 from civicgrid.errors import Invalid
@@ -25,9 +25,11 @@ from civicgrid.kit.i18n import _
 from civicgrid.kit.timeutil import utcnow
 from civicgrid.ledger import service as ledger
 from civicgrid.ledger.events import EventType
+from civicgrid.models.base import UTCDateTime
 from civicgrid.models.registry import ImportBatch
 from civicgrid.models.workorder import Channel, WorkOrder
 from civicgrid.org import service as org
+from civicgrid.registry.bulk import BulkWriter
 from civicgrid.workorders.states import State
 
 DATE_FORMATS = (
@@ -299,11 +301,23 @@ def import_orders(
     table = cast(Table, WorkOrder.__table__)
     now = utcnow()
     chunk: list[tuple[int, dict[str, Any]]] = []
+    connection = session.connection()
+    dialect = connection.dialect
+    constant_values = _constants(now, batch.id)
+    columns = [*VARYING, *constant_values]
+    convert = {c: _converter(table, c, dialect) for c in columns}
+    constants = tuple(
+        conv(value) if (conv := convert[c]) is not None and value is not None else value
+        for c, value in constant_values.items()
+    )
+    varying = [(c, convert[c]) for c in VARYING]
+    writer = BulkWriter(connection)
 
     def flush_chunk() -> None:
         if not chunk:
             return
         codes = [v["code"] for _n, v in chunk]
+        writer.wait()  # the writer thread and this query share the connection
         existing = set(session.scalars(select(WorkOrder.code).where(WorkOrder.code.in_(codes))))
         located = [(n, v) for n, v in chunk if v["lat"] is not None]
         if located:
@@ -312,7 +326,7 @@ def import_orders(
             )
             for (_n, v), grid in zip(located, grids, strict=True):
                 v["node_id"] = int(grid) if grid >= 0 else None
-        good: list[dict[str, Any]] = []
+        good: list[tuple[Any, ...]] = []
         for number, v in chunk:
             if v["code"] in existing:
                 result.duplicates += 1
@@ -332,41 +346,58 @@ def import_orders(
                     result.problems.append(RowProblem(number, _("缺少位置，且未指定默认网格")))
                     continue
                 v["node_id"] = default_node_id
-            good.append(_row(v, now, batch.id))
+            values = _varying(v)
+            good.append(
+                (
+                    *(
+                        conv(values[c]) if conv and values[c] is not None else values[c]
+                        for c, conv in varying
+                    ),
+                    *constants,
+                )
+            )
         if good:
-            session.execute(insert(table), good)
+            writer.insert(table, columns, good)
             result.inserted += len(good)
         if progress:
             progress(len(chunk))
         chunk.clear()
 
-    for number, row in rows:
-        result.rows_total += 1
-        parsed = _parse(number, row, mapping, dates, source)
-        if isinstance(parsed, RowProblem):
-            result.rejected += 1
-            result.problems.append(parsed)
-            if progress:
-                progress(1)
-            continue
-        if parsed["code"] in seen:
-            result.duplicates += 1
-            result.problems.append(
-                RowProblem(
-                    number,
-                    _("与第{row}行重复").format(row=seen[parsed["code"]]),
-                    mapping.external_id,
+    def _read(source_rows: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+        for number, row in source_rows:
+            result.rows_total += 1
+            parsed = _parse(number, row, mapping, dates, source)
+            if isinstance(parsed, RowProblem):
+                result.rejected += 1
+                result.problems.append(parsed)
+                if progress:
+                    progress(1)
+                continue
+            if parsed["code"] in seen:
+                result.duplicates += 1
+                result.problems.append(
+                    RowProblem(
+                        number,
+                        _("与第{row}行重复").format(row=seen[parsed["code"]]),
+                        mapping.external_id,
+                    )
                 )
-            )
-            if progress:
-                progress(1)
-            continue
-        seen[parsed["code"]] = number
-        digest.update(parsed["code"].encode() + b"\n")
-        chunk.append((number, parsed))
-        if len(chunk) >= chunk_size:
-            flush_chunk()
-    flush_chunk()
+                if progress:
+                    progress(1)
+                continue
+            seen[parsed["code"]] = number
+            digest.update(parsed["code"].encode() + b"\n")
+            chunk.append((number, parsed))
+            if len(chunk) >= chunk_size:
+                flush_chunk()
+
+    try:
+        _read(rows)
+        flush_chunk()
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
     session.flush()
     batch.rows_total = result.rows_total
     batch.rows_inserted = result.inserted
@@ -390,36 +421,51 @@ def import_orders(
     return result
 
 
-def _row(v: dict[str, Any], now: datetime, batch_id: int) -> dict[str, Any]:
+def _converter(table: Table, column: str, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The driver value for a column: a fast path for UTC datetimes on SQLite (the same text
+    SQLAlchemy writes, so comparisons in queries stay exact), the column type's own otherwise."""
+    col_type = table.c[column].type
+    if dialect.name == "sqlite" and isinstance(col_type, UTCDateTime):
+        return lambda v: v.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    processor = col_type.dialect_impl(dialect).bind_processor(dialect)
+    return cast(Callable[[Any], Any] | None, processor)
+
+
+VARYING = (
+    "code",
+    "title",
+    "description",
+    "category",
+    "department",
+    "status",
+    "node_id",
+    "lat",
+    "lon",
+    "address",
+    "reported_at",
+    "replied_at",
+    "closed_at",
+    "due_at",
+    "reply",
+    "satisfaction",
+    "likes",
+    "dispatched_at",
+)
+
+
+def _constants(now: datetime, batch_id: int) -> dict[str, Any]:
+    """Columns that are the same for every row of a batch."""
     return {
-        "code": v["code"],
-        "title": v["title"],
-        "description": v["description"],
-        "category": v["category"],
-        "department": v["department"],
         "channel": Channel.IMPORT.value,
-        "status": v["status"],
         "triage": "government",
         "priority": 2,
-        "node_id": v["node_id"],
-        "lat": v["lat"],
-        "lon": v["lon"],
-        "address": v["address"],
         "reporter_person_id": None,
         "reporter_name": None,
         "reporter_phone_enc": None,
-        "reported_at": v["reported_at"],
-        "dispatched_at": v["reported_at"],
         "accepted_at": None,
-        "replied_at": v["replied_at"],
-        "closed_at": v["closed_at"],
-        "due_at": v["due_at"],
-        "reply": v["reply"],
-        "satisfaction": v["satisfaction"],
         "returns_count": 0,
         "reassign_count": 0,
         "reopen_count": 0,
-        "likes": v["likes"],
         "resolved_in_grid": False,
         "extra": {"import_batch": batch_id},
         "version": 1,
@@ -430,3 +476,11 @@ def _row(v: dict[str, Any], now: datetime, batch_id: int) -> dict[str, Any]:
         "is_dispute": False,
         "is_repeat": False,
     }
+
+
+def _varying(v: dict[str, Any]) -> dict[str, Any]:
+    """Columns that come from the row (``dispatched_at``: historic orders count as dispatched
+    when reported)."""
+    row = {c: v[c] for c in VARYING if c != "dispatched_at"}
+    row["dispatched_at"] = v["reported_at"]
+    return row
