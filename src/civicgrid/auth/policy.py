@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, TypeVarTuple, Unpack
+from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
@@ -160,13 +160,13 @@ def require_permission(subject: Subject, permission: str) -> None:
 
 
 def readable(
-    stmt: Select[Unpack[Ts]],
+    stmt: Select[*Ts],
     subject: Subject,
     model: type[Any],
     *,
     for_write: bool = False,
     permission: str | None = None,
-) -> Select[Unpack[Ts]]:
+) -> Select[*Ts]:
     """``stmt`` restricted to what the subject may see; 403 when it holds no such permission."""
     res = resource_for(model)
     perm = permission or (res.write if for_write else res.read)
