@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from civicgrid import __version__
-from civicgrid.cli import db, grids, intel, ledger, serve
+from civicgrid.cli import db, demo, grids, intel, ledger, serve
 
 app = typer.Typer(
     name="civicgrid",
@@ -18,6 +18,7 @@ app.add_typer(grids.app, name="grids")
 app.add_typer(intel.app, name="intel")
 app.add_typer(ledger.app, name="ledger")
 app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
 
 
 @app.command("version")
