@@ -32,7 +32,13 @@ from civicgrid.evaluate.dataset import LEVEL_LABELS, Level
 from civicgrid.evaluate.metric_types import check_params
 from civicgrid.evaluate.metrics import METRICS  # importing metrics registers the library
 from civicgrid.evaluate.normalise import Direction, Method, fit
-from civicgrid.evaluate.weights import AhpResult, ahp, explain_inconsistency, pairwise_matrix
+from civicgrid.evaluate.weights import (
+    AhpResult,
+    ahp,
+    canonical_judgement,
+    explain_inconsistency,
+    pairwise_matrix,
+)
 from civicgrid.kit.i18n import _
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -73,7 +79,7 @@ def _parse_weight(value: Any) -> Any:
 
 
 Weight = Annotated[float, BeforeValidator(_parse_weight)]
-Cell = float | str | None
+Cell = int | float | str | None
 
 
 class NormaliseSpec(BaseModel):
@@ -349,9 +355,12 @@ def _resolve_children(
                 where + _("同时给出了判断矩阵和权重（{g}），请二选一").format(g="、".join(given))
             ]
         try:
-            result = ahp(pairwise_matrix(matrix, labels))
+            full = pairwise_matrix(matrix, labels)
+            result = ahp(full)
         except Invalid as exc:
             return [where + _("的判断矩阵：") + exc.message]
+        # Canonical cells (ints and "1/3"), lower triangle filled: stable across YAML and Excel.
+        matrix[:] = [[canonical_judgement(float(v)) for v in row] for row in full]
         if not result.acceptable:
             return [where + _("的判断矩阵：") + explain_inconsistency(result, labels)]
         system._ahp[key] = result
@@ -389,7 +398,7 @@ def load_yaml_text(text: str, *, origin: str = "") -> IndicatorSystem:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = _("第 {line} 行").format(line=mark.line + 1) if mark is not None else ""
+        where = _("（第 {line} 行）").format(line=mark.line + 1) if mark is not None else ""
         raise SystemConfigError(
             _("指标体系「{o}」不是有效的 YAML{w}：{e}").format(
                 o=origin, w=where, e=getattr(exc, "problem", exc)

@@ -22,7 +22,7 @@ from civicgrid.evaluate.config import (
     parse_system,
 )
 from civicgrid.evaluate.metric_types import METRICS, UNIT_LABELS
-from civicgrid.evaluate.weights import format_judgement, pairwise_matrix
+from civicgrid.evaluate.weights import canonical_judgement, pairwise_matrix
 from civicgrid.kit.i18n import _
 
 SETTINGS = [
@@ -142,7 +142,7 @@ def write_excel(system: IndicatorSystem) -> bytes:
         matrices.append(["上级编码", owner.key if owner else ROOT_LABEL])
         matrices.append(["", *[c.key for c in children]])
         for i, child in enumerate(children):
-            matrices.append([child.key, *[format_judgement(float(v)) for v in full[i]]])
+            matrices.append([child.key, *[canonical_judgement(float(v)) for v in full[i]]])
         matrices.append([])
 
     help_sheet = wb.create_sheet("度量说明")

@@ -143,6 +143,13 @@ def format_judgement(value: float) -> str:
     return f"{value:.3g}"
 
 
+def canonical_judgement(value: float) -> int | str:
+    """A judgement as written in a configuration: 3 → 3, 1/3 → "1/3", 2.5 → "2.5"."""
+    if value >= 1 and abs(value - round(value)) < 1e-9:
+        return round(value)
+    return format_judgement(value)
+
+
 def nearest_scale(value: float) -> float:
     """The Saaty 1–9 judgement (or reciprocal) closest to ``value`` on a log scale."""
     candidates = [float(s) for s in SAATY_SCALE] + [1.0 / s for s in SAATY_SCALE[1:]]
