@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import String, bindparam, func, select, update
+from sqlalchemy import String, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from civicgrid.errors import Conflict, Invalid
@@ -143,7 +144,7 @@ def generate_building_grids(
     domain: BaseGeometry
     if parent.geometry:
         domain = to_shape(parent.geometry)
-        outside = int((~np.asarray(domain.contains_xy(lon, lat))).sum())
+        outside = int((~shapely.covers(domain, shapely.points(lon, lat))).sum())
         if outside:
             report.warnings.append(_("{n} 栋楼位于上级边界之外").format(n=outside))
     else:
@@ -264,15 +265,16 @@ def _rehang(session: Session, building_ids: Sequence[int], grid: OrgNode) -> int
     ).all()
     if not rows:
         return 0
-    # Two executemany statements for the whole batch: subtree paths/depths, then the parent.
+    # Two executemany statements for the whole batch (Core, not ORM bulk-by-primary-key):
+    # subtree paths and depths, then the parent.
+    org = cast(Table, OrgNode.__table__)
     session.execute(
-        update(OrgNode)
-        .where(OrgNode.path >= bindparam("b_old"), OrgNode.path < bindparam("b_upper"))
+        update(org)
+        .where(org.c.path >= bindparam("b_old"), org.c.path < bindparam("b_upper"))
         .values(
-            path=bindparam("b_new", type_=String) + func.substr(OrgNode.path, bindparam("b_cut")),
-            depth=OrgNode.depth + bindparam("b_delta"),
-        )
-        .execution_options(synchronize_session=False),
+            path=bindparam("b_new", type_=String) + func.substr(org.c.path, bindparam("b_cut")),
+            depth=org.c.depth + bindparam("b_delta"),
+        ),
         [
             {
                 "b_old": path,
@@ -286,10 +288,7 @@ def _rehang(session: Session, building_ids: Sequence[int], grid: OrgNode) -> int
         ],
     )
     session.execute(
-        update(OrgNode)
-        .where(OrgNode.id == bindparam("b_id"))
-        .values(parent_id=grid.id)
-        .execution_options(synchronize_session=False),
+        update(org).where(org.c.id == bindparam("b_id")).values(parent_id=grid.id),
         [{"b_id": node_id} for node_id, _path in rows],
     )
     session.expire_all()
