@@ -198,10 +198,15 @@ def erase_events(
     """Erase the records (payload and salt) of one subject's events, e.g. under PIPL.
 
     The leaves stay: the log still verifies, but nobody can learn or confirm what the erased
-    records said. The erasure itself is recorded (which leaves, never what they held).
+    records said. The erasure itself is recorded (which leaves, never what they held) and is
+    never erased.
     """
     rows = events_of(session, subject_type=subject_type, subject_id=subject_id)
-    erased = [e for e in rows if e.salt is not None]
+    erased = [
+        e
+        for e in rows
+        if e.salt is not None and e.event_type != EventType.LEDGER_RECORD_ERASED
+    ]
     if not erased:
         return []
     at = utcnow()
