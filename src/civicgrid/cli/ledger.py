@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from civicgrid.cli.common import err_console, session_scope
@@ -52,7 +53,7 @@ def _emit(data: Any, output: Path | None) -> None:
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[red]{message}[/red]")
+    err_console.print(f"[red]{escape(message)}[/red]", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -226,4 +227,4 @@ def verify_proof_cmd(
             result = f"signed tree head of size {head.tree_size} is genuine"
     except VerificationError as exc:
         raise _fail(f"NOT VERIFIED: {exc}", 1) from exc
-    err_console.print(f"[green]verified: {result}[/green]")
+    err_console.print(f"[green]verified: {escape(result)}[/green]", soft_wrap=True)
