@@ -98,7 +98,7 @@ def forecast(
     parts = []
     for name, y in track(list(series.items()), description="forecasting", console=console):
         try:
-            fc = make_model(model, country=country).fit(y).predict(horizon, level)
+            fc = make_model(model, country=country).fit(y, horizon).predict(horizon, level)
         except (KeyError, NotImplementedError) as exc:
             raise typer.BadParameter(_("未知的节假日日历：{c}").format(c=holidays)) from exc
         except ValueError as exc:

@@ -29,10 +29,11 @@ from scipy import stats
 from civicgrid.intel.calendar import Calendar
 
 SEASON = 7
+LONG_MEMORY = 365.0
 
 
 class Forecaster(Protocol):
-    def fit(self, y: pd.Series) -> Forecaster: ...
+    def fit(self, y: pd.Series, horizon: int | None = None) -> Forecaster: ...
 
     def predict(self, horizon: int, level: float = 0.9) -> pd.DataFrame: ...
 
@@ -103,7 +104,7 @@ class SeasonalNaive:
     season: int = SEASON
     _y: pd.Series | None = field(default=None, repr=False)
 
-    def fit(self, y: pd.Series) -> SeasonalNaive:
+    def fit(self, y: pd.Series, horizon: int | None = None) -> SeasonalNaive:
         self._y = _check_series(y)
         return self
 
@@ -132,13 +133,18 @@ class SeasonalNaive:
 class CalendarModel:
     """Recency-weighted Poisson regression on calendar features (see the module docstring).
 
-    ``half_life`` (days) sets how fast old observations lose weight; ``level_drift`` (per day,
-    log scale) is estimated from the history when None.
+    ``half_life`` (days) sets how fast old observations lose weight. When None (the default) it
+    is 365 days for a series of two years or more, whose annual cycle the Fourier terms model;
+    a shorter series cannot separate season from level, so its half-life is chosen from
+    ``candidates`` by a validation on its last days (as many as the horizon, 14 to 91): a level
+    that moves (the season, a new hot spot) gets a short memory, a stable one a long memory.
+    ``level_drift`` (per day, log scale) is estimated from the history when None.
     """
 
     country: str | None = "CN"
     fourier: int = 4
-    half_life: float = 365.0
+    half_life: float | None = None
+    candidates: tuple[float, ...] = (14.0, 28.0, 56.0, 120.0, 365.0)
     alpha: float = 1e-4
     history: int | None = 6 * 365
     level_drift: float | None = None
@@ -148,11 +154,44 @@ class CalendarModel:
     _dispersion: float = field(default=1.0, repr=False)
     _drift: float = field(default=0.0, repr=False)
     _constant: float | None = field(default=None, repr=False)
+    _half_life: float = field(default=365.0, repr=False)
 
-    def fit(self, y: pd.Series) -> CalendarModel:
+    def fit(self, y: pd.Series, horizon: int | None = None) -> CalendarModel:
         y = _check_series(y)
         if self.history is not None and len(y) > self.history:
             y = y.iloc[-self.history :]
+        if self.half_life is not None:
+            half = self.half_life
+        elif self.effective_fourier(len(y)) == self.fourier:
+            half = LONG_MEMORY  # annual terms carry the season: a long memory generalises best
+        else:
+            half = self._select_half_life(y, horizon)
+        return self._fit(y, half)
+
+    def _select_half_life(self, y: pd.Series, horizon: int | None) -> float:
+        window = int(min(max(horizon or 28, 14), 91))
+        if len(y) < window + 8 * SEASON or np.isnan(y.to_numpy()[-window:]).all():
+            return self.candidates[len(self.candidates) // 2]
+        train, valid = y.iloc[:-window], y.to_numpy()[-window:]
+        seen = ~np.isnan(valid)
+        best, best_err = self.candidates[-1], float("inf")
+        for half in self.candidates:
+            probe = CalendarModel(
+                country=self.country,
+                fourier=self.fourier,
+                half_life=half,
+                alpha=self.alpha,
+                history=self.history,
+                level_drift=0.0,
+            )._fit(train, half)
+            pred = probe.fitted(pd.DatetimeIndex(y.index[-window:]))
+            err = float(np.mean(np.abs(valid[seen] - pred[seen])))
+            if err < best_err - 1e-9:
+                best, best_err = half, err
+        return best
+
+    def _fit(self, y: pd.Series, half_life: float) -> CalendarModel:
+        self._half_life = half_life
         self._y = y
         values = y.to_numpy()
         mask = ~np.isnan(values)
@@ -165,7 +204,7 @@ class CalendarModel:
             self._reg = None
             return self
         age = (len(y) - 1 - np.arange(len(y)))[mask]
-        weights = 0.5 ** (age / self.half_life)
+        weights = 0.5 ** (age / half_life)
         reg = poisson_irls(x[mask], values[mask], weights, alpha=self.alpha)
         self._reg = reg
         self._constant = None
@@ -249,6 +288,10 @@ class CalendarModel:
     @property
     def dispersion(self) -> float:
         return self._dispersion
+
+    @property
+    def chosen_half_life(self) -> float:
+        return self._half_life
 
     @property
     def drift(self) -> float:
@@ -401,7 +444,7 @@ def backtest(
     scored = 0
     for cut in cuts:
         train, test = y.iloc[:cut], y.iloc[cut : cut + horizon].to_numpy()
-        fc = factory().fit(train).predict(horizon, level)
+        fc = factory().fit(train, horizon).predict(horizon, level)
         naive = seasonal_naive_values(train.to_numpy(), horizon)
         tr = train.to_numpy()
         per.append((y.index[cut], mase(test, fc["forecast"].to_numpy(), tr), mase(test, naive, tr)))

@@ -83,7 +83,7 @@ def check_series(
     history, recent = y.iloc[:-w], y.iloc[-w:].to_numpy()
     if np.isnan(recent).all():
         return None
-    model = CalendarModel(country=params.country).fit(history)
+    model = CalendarModel(country=params.country).fit(history, w)
     fc = model.predict(w, level=params.level)
     mu = fc["forecast"].to_numpy()
     seen = ~np.isnan(recent)
