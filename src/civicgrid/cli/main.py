@@ -6,6 +6,7 @@ import typer
 
 from civicgrid import __version__
 from civicgrid.cli import db, demo, grids, intel, ledger, serve
+from civicgrid.cli import evaluate as evaluate_cli
 
 app = typer.Typer(
     name="civicgrid",
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(evaluate_cli.app, name="evaluate")
 app.add_typer(grids.app, name="grids")
 app.add_typer(intel.app, name="intel")
 app.add_typer(ledger.app, name="ledger")

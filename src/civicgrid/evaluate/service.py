@@ -120,6 +120,26 @@ def copy_template(
     return row
 
 
+def store_system(
+    session: Session, *, definition: dict[str, Any], by: int | None = None
+) -> EvaluationSystem:
+    """Store a new editable system from a definition (validated)."""
+    system = parse_system(definition, origin=str(definition.get("name", "")))
+    if system.name in template_names() or get_stored_system(session, system.name) is not None:
+        raise Conflict(_("指标体系名称「{n}」已被使用").format(n=system.name))
+    row = EvaluationSystem(
+        name=system.name,
+        title=system.title,
+        description=system.description,
+        definition=system.to_data(),
+        created_by=by,
+        updated_by=by,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def save_system(
     session: Session, *, name: str, definition: dict[str, Any], by: int | None = None
 ) -> EvaluationSystem:
