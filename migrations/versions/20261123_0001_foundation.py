@@ -28,12 +28,18 @@ def upgrade() -> None:
         sa.Column("rows_inserted", sa.Integer(), nullable=False),
         sa.Column("rows_updated", sa.Integer(), nullable=False),
         sa.Column("rows_rejected", sa.Integer(), nullable=False),
+        sa.Column("rows_unchanged", sa.Integer(), nullable=False),
         sa.Column("report", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("node_id", sa.Integer(), nullable=True),
+        sa.Column("mapping", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_batch")),
     )
+    with op.batch_alter_table("import_batch", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_import_batch_node_id"), ["node_id"], unique=False)
+
     op.create_table(
         "org_node",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -315,5 +321,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_org_node_parent_level")
 
     op.drop_table("org_node")
+    with op.batch_alter_table("import_batch", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_import_batch_node_id"))
+
     op.drop_table("import_batch")
     # ### end Alembic commands ###

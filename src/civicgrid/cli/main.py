@@ -7,6 +7,7 @@ import typer
 from civicgrid import __version__
 from civicgrid.cli import db, demo, grids, intel, ledger, serve
 from civicgrid.cli import evaluate as evaluate_cli
+from civicgrid.cli import imports as imports_cli
 
 app = typer.Typer(
     name="civicgrid",
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(evaluate_cli.app, name="evaluate")
 app.add_typer(grids.app, name="grids")
+app.add_typer(imports_cli.app, name="import")
 app.add_typer(intel.app, name="intel")
 app.add_typer(ledger.app, name="ledger")
 app.command("serve")(serve.serve)

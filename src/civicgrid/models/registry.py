@@ -144,5 +144,10 @@ class ImportBatch(TimestampMixin, Base):
     rows_inserted: Mapped[int] = mapped_column(default=0)
     rows_updated: Mapped[int] = mapped_column(default=0)
     rows_rejected: Mapped[int] = mapped_column(default=0)
+    rows_unchanged: Mapped[int] = mapped_column(default=0)
     report: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     created_by: Mapped[int | None] = mapped_column(default=None)
+    # The scope node the import was limited to (plain id: the batch record outlives the node).
+    node_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    # field → the file's header that was used for it.
+    mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)

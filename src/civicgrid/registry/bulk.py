@@ -1,0 +1,178 @@
+"""批量写入 — the fast path of bulk imports: batch encryption and executemany writes.
+
+``BulkCipher`` produces exactly what ``FieldCipher.encrypt``/``blind_index`` produce (tests hold
+them together) at about half the cost per value: one ``os.urandom`` call per batch for the
+nonces, and HMAC-SHA256 from pre-keyed inner/outer SHA-256 states instead of a new HMAC object
+per value.
+
+``BulkWriter`` sends rows to the driver's ``executemany`` through the session's own connection
+(so the import stays one transaction), from one background thread: while the database inserts
+chunk *k* (SQLite and psycopg release the GIL while they work), the caller validates and encrypts
+chunk *k+1*. The caller must call ``wait()`` before it touches the connection itself; that is the
+only rule, and ``wait()`` re-raises any error the writer met.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import lru_cache
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Connection, Table
+
+from civicgrid.kit.crypto import PREFIX, FieldCipher
+
+Row = tuple[Any, ...]
+
+
+class BulkCipher:
+    """Batch ``encrypt`` and ``blind_index`` with the first (current) key of a FieldCipher."""
+
+    def __init__(self, cipher: FieldCipher) -> None:
+        self.cipher = cipher
+        key_id, key = cipher.keys[0]
+        self._aead = AESGCM(key)
+        self._prefix = f"{PREFIX}.{key_id}."
+        block = cipher.index_key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def encrypt_many(self, values: Sequence[str]) -> list[str]:
+        nonces = os.urandom(12 * len(values))
+        seal = self._aead.encrypt
+        b64 = base64.b64encode
+        prefix = self._prefix
+        out = []
+        for i, value in enumerate(values):
+            nonce = nonces[12 * i : 12 * i + 12]
+            out.append(prefix + b64(nonce + seal(nonce, value.encode("utf-8"), None)).decode())
+        return out
+
+    def index_many(self, values: Sequence[str]) -> list[str]:
+        """HMAC-SHA256 over the normalised value, identical to ``FieldCipher.blind_index``."""
+        inner, outer = self._inner.copy, self._outer.copy
+        out = []
+        for value in values:
+            h = inner()
+            h.update(value.strip().upper().encode("utf-8"))
+            o = outer()
+            o.update(h.digest())
+            out.append(o.hexdigest())
+        return out
+
+
+def json_text(value: Any) -> str:
+    """JSON as SQLAlchemy's JSON type stores it (both backends accept the text)."""
+    return json.dumps(value)
+
+
+@lru_cache(maxsize=1024)
+def json_tags(tags: tuple[str, ...]) -> str:
+    """``json_text`` for tag tuples, cached: a file has only a handful of distinct tag sets."""
+    return json.dumps(list(tags))
+
+
+class BulkWriter:
+    """Ordered executemany batches on one connection, optionally from a background thread."""
+
+    def __init__(self, connection: Connection, *, threaded: bool = True) -> None:
+        self.connection = connection
+        dialect = connection.dialect
+        self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._quote = dialect.identifier_preparer.quote
+        self._pool = ThreadPoolExecutor(1, "bulk-writer") if threaded else None
+        self._pending: list[Future[None]] = []
+        self._sql: dict[tuple[str, str, tuple[str, ...]], str] = {}
+        self.rows_written = 0
+        self._failed = False
+
+    def bind_value(self, table: Table, column: str, value: Any) -> Any:
+        """A constant converted once by the column type (e.g. a UTC datetime for SQLite)."""
+        dialect = self.connection.dialect
+        processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+        return processor(value) if processor else value
+
+    def insert_sql(self, table: Table, columns: Sequence[str]) -> str:
+        key = ("insert", table.name, tuple(columns))
+        sql = self._sql.get(key)
+        if sql is None:
+            names = ", ".join(self._quote(c) for c in columns)
+            marks = ", ".join([self._mark] * len(columns))
+            # Identifiers come from the table metadata and are quoted; values are bound.
+            sql = f"INSERT INTO {self._quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608
+            self._sql[key] = sql
+        return sql
+
+    def update_sql(self, table: Table, columns: Sequence[str], key_column: str = "id") -> str:
+        key = ("update", table.name, (*columns, key_column))
+        sql = self._sql.get(key)
+        if sql is None:
+            sets = ", ".join(f"{self._quote(c)} = {self._mark}" for c in columns)
+            where = f"{self._quote(key_column)} = {self._mark}"
+            sql = f"UPDATE {self._quote(table.name)} SET {sets} WHERE {where}"  # noqa: S608
+            self._sql[key] = sql
+        return sql
+
+    def _run(self, sql: str, rows: list[Row]) -> None:
+        if self._failed:
+            return  # an earlier batch failed: the import is going to roll back anyway
+        try:
+            self.connection.exec_driver_sql(sql, rows)
+        except BaseException:
+            self._failed = True
+            raise
+        self.rows_written += len(rows)
+
+    def submit(self, sql: str, rows: list[Row]) -> None:
+        """Queue an executemany; runs in order after the batches submitted before it."""
+        if not rows:
+            return
+        if self._pool is None:
+            self._run(sql, rows)
+        else:
+            self._pending.append(self._pool.submit(self._run, sql, rows))
+
+    def insert(self, table: Table, columns: Sequence[str], rows: list[Row]) -> None:
+        self.submit(self.insert_sql(table, columns), rows)
+
+    def update(self, table: Table, columns: Sequence[str], rows: list[Row]) -> None:
+        """``rows`` are ``(*values, id)``."""
+        self.submit(self.update_sql(table, columns), rows)
+
+    def wait(self) -> None:
+        """Block until every queued batch has run; re-raise the first error."""
+        pending, self._pending = self._pending, []
+        error: BaseException | None = None
+        for future in pending:
+            try:
+                future.result()
+            except BaseException as exc:
+                error = error or exc
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        """Wait for the queued batches and stop the thread (raises the writer's error)."""
+        try:
+            self.wait()
+        finally:
+            self._shutdown()
+
+    def abort(self) -> None:
+        """Stop after an error elsewhere: drop queued batches, never raise."""
+        self._failed = True
+        for future in self._pending:
+            future.cancel()
+        self._pending = []
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
