@@ -183,3 +183,30 @@ class ImportReport(BaseModel):
     rows_updated: int
     rows_rejected: int
     errors: list[dict[str, Any]]
+
+
+class RunRequest(BaseModel):
+    system: str = Field(description="Template or stored system name.")
+    level: str = Field(description="worker, grid, community, street or department.")
+    period: str = Field(description="2025-01-01..2025-12-31, 2025, 2025-03, 2025Q1 …")
+    scope: str | None = Field(None, description="Only objects under this org node code.")
+    method: str | None = Field(None, description="Override: weighted_sum or topsis.")
+    save: bool = False
+
+
+class CopyRequest(BaseModel):
+    source: str
+    name: str
+    title: str | None = None
+
+
+class MetricInfo(BaseModel):
+    key: str
+    label: str
+    unit: str
+    direction: str
+    formula: str
+    levels: list[str]
+    params: dict[str, Any]
+    counts: dict[str, str]
+    description: str

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 def include_routes(app: FastAPI) -> None:
     from civicgrid.auth.api import router as auth_router
+    from civicgrid.evaluate.api import router as evaluate_router
     from civicgrid.ledger.api import router as ledger_router
     from civicgrid.org.api import router as org_router
     from civicgrid.registry.api import router as people_router
@@ -14,6 +15,7 @@ def include_routes(app: FastAPI) -> None:
     from civicgrid.web.pages.login import router as login_router
 
     app.include_router(auth_router)
+    app.include_router(evaluate_router)
     app.include_router(ledger_router)
     app.include_router(org_router)
     app.include_router(people_router)
