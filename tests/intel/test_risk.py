@@ -83,7 +83,17 @@ def test_quantile_colours() -> None:
 def test_grade_explains_and_sets_patrol_frequency() -> None:
     results = grade(
         [
-            GridFactors(1, "甲", {"events": 30, "hazards": 4, "overdue": 6, "sensor_alerts": 5}),
+            GridFactors(
+                1,
+                "甲",
+                {
+                    "events": 80,
+                    "hazards": 4,
+                    "overdue": 6,
+                    "sensor_alerts": 5,
+                    "special_population": 40,
+                },
+            ),
             GridFactors(2, "乙", {}),
         ]
     )

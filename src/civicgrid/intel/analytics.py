@@ -102,10 +102,10 @@ def grade_grid_risk(
 ) -> list[GridRisk]:
     """Five-colour risk of every grid (under ``root_id``) from the ``days`` before ``as_of``.
 
-    Factors: severity-weighted work orders reported in the period (not rejected or merged, not
-    sensor alerts), hazards (Place kind=hazard), special populations (Person tags), sensor alerts
-    (work orders from channel=sensor in the period) and orders overdue at ``as_of`` (due_at
-    passed and not finished by then).
+    Factors: severity-weighted work orders reported in the period (not rejected or merged,
+    not sensor alerts) per 30 days, hazards (Place kind=hazard), special populations (Person
+    tags), sensor alerts (work orders from channel=sensor in the period, per 30 days) and
+    orders overdue at ``as_of`` (due_at passed and not finished by then).
     """
     if mode not in {"fixed", "quantile"}:
         raise Invalid(_("分级方式只能是 fixed 或 quantile"))
@@ -125,11 +125,12 @@ def grade_grid_risk(
             WorkOrder.status.not_in(NOT_EVENTS),
         )
     )
+    per_30_days = 30.0 / days  # events and sensor alerts are rates per 30 days
     for node_id, priority, channel in orders:
         if channel == Channel.SENSOR:
-            add(node_id, "sensor_alerts", 1.0)
+            add(node_id, "sensor_alerts", per_30_days)
         else:
-            add(node_id, "events", event_weight(priority))
+            add(node_id, "events", event_weight(priority) * per_30_days)
     overdue = session.execute(
         select(WorkOrder.node_id, WorkOrder.closed_at, WorkOrder.status).where(
             WorkOrder.due_at.is_not(None),

@@ -72,11 +72,13 @@ class Factor:
     unit: str
 
 
+# Halves are set for grids of 200–300 households; events and sensor alerts are per 30 days (the
+# service rescales other periods), so the same grid gets the same score over 30 or 90 days.
 FACTORS: tuple[Factor, ...] = (
-    Factor("events", "近期事件（按严重程度加权）", 0.30, 10.0, "件"),
+    Factor("events", "近30天事件（按严重程度加权）", 0.30, 40.0, "件"),
     Factor("hazards", "风险隐患点", 0.20, 2.0, "处"),
-    Factor("special_population", "重点人群（加权人数）", 0.15, 10.0, "人"),
-    Factor("sensor_alerts", "物联感知告警", 0.15, 3.0, "次"),
+    Factor("special_population", "重点人群（加权人数）", 0.15, 30.0, "人"),
+    Factor("sensor_alerts", "近30天物联感知告警", 0.15, 3.0, "次"),
     Factor("overdue", "超期未办结工单", 0.20, 3.0, "件"),
 )
 # Severity weight of an event by work-order priority (1 urgent, 2 normal, 3 low/consultation).
