@@ -5,13 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from civicgrid.models.org import OrgLevel
 from civicgrid.org import service
+from tests.conftest import login
 from tests.fixtures.world import World, centre
 from tests.org.broken import BROKEN, OVERLAP_M2, X, Y, feature, rect
+
+
+@pytest.fixture(autouse=True)
+def _logged_in(client: TestClient) -> None:
+    """Every territory route needs a session: these tests act as the (global) administrator."""
+    login(client, "admin")
 
 
 def _csrf(client: TestClient) -> None:
@@ -99,15 +107,16 @@ def test_upload_errors(client: TestClient, world: World) -> None:
         dry_run="true",
     )
     assert dry.status_code == 200 and dry.json()["dry_run"] is True
-    assert client.get("/api/org/locate", params={"lon": X + 0.005, "lat": Y + 0.005}).json() == {
-        "grid_id": None,
-        "grid": None,
-    }
+    nowhere = client.get("/api/org/locate", params={"lon": X + 0.005, "lat": Y + 0.005})
+    assert nowhere.status_code == 200, nowhere.text
+    assert nowhere.json() == {"grid_id": None, "grid": None}
 
 
 def test_locate_endpoint(client: TestClient, world: World) -> None:
     lon, lat = centre(world.grid_cols["X1-2"])
-    body = client.get("/api/org/locate", params={"lon": lon, "lat": lat}).json()
+    response = client.get("/api/org/locate", params={"lon": lon, "lat": lat})
+    assert response.status_code == 200, response.text
+    body = response.json()
     assert body["grid_id"] == world.grids["X1-2"].id and body["grid"]["name"] == "X1-2网格"
     assert client.get("/api/org/locate", params={"lon": 500, "lat": 0}).status_code == 422
 

@@ -102,13 +102,31 @@ def require(*permissions: str) -> Any:
     """A dependency: the subject, who must hold every one of ``permissions`` (403 otherwise)."""
 
     def _check(subject: CurrentSubject) -> Subject:
-        if subject.totp_enrolment_required:
-            raise PermissionDenied(
-                _("此账号须先绑定并使用动态口令（TOTP）登录"), reason="totp_required"
-            )
-        for permission in permissions:
-            if not subject.has(permission):
-                raise PermissionDenied(_("没有权限执行此操作"), permission=permission)
+        _check_permissions(subject, permissions)
+        return subject
+
+    return Depends(_check)
+
+
+def _check_permissions(subject: Subject, permissions: tuple[str, ...]) -> None:
+    if subject.totp_enrolment_required:
+        raise PermissionDenied(
+            _("此账号须先绑定并使用动态口令（TOTP）登录"), reason="totp_required"
+        )
+    for permission in permissions:
+        if not subject.has(permission):
+            raise PermissionDenied(_("没有权限执行此操作"), permission=permission)
+
+
+def guard(read: str, write: str | None = None) -> Any:
+    """A router-wide dependency: a subject holding ``read`` for GET/HEAD, ``write`` (default
+    ``read``) for every other method. For ``include_router(..., dependencies=[guard(...)])`` so a
+    whole domain's routes are born needing a session; scope is still each handler's business
+    (``policy.readable`` / ``policy.access``)."""
+
+    def _check(request: Request, subject: CurrentSubject) -> Subject:
+        permission = read if request.method in ("GET", "HEAD") else (write or read)
+        _check_permissions(subject, (permission,))
         return subject
 
     return Depends(_check)

@@ -174,6 +174,11 @@ def readable(
     return stmt.where(scope_filter(subject, model, for_write=for_write, permission=perm))
 
 
+def not_found(model: type[Any]) -> NotFound:
+    """The one answer for "does not exist" and "not yours" alike."""
+    return NotFound(_(resource_for(model).not_found))
+
+
 def access(
     session: Session,
     subject: Subject,
@@ -195,7 +200,7 @@ def access(
     stmt = select(model).where(pk == object_id, scope_filter(subject, model, permission=perm))
     obj = session.scalars(stmt).first()
     if obj is None:
-        raise NotFound(_(res.not_found))
+        raise not_found(model)
     return obj
 
 
@@ -223,6 +228,25 @@ def covers_node(session: Session, subject: Subject, node_id: int | None, permiss
     if node_id is None:
         return any(g.is_global for g in subject.grants_for(permission))
     return can(session, subject, OrgNode, node_id, permission=permission)
+
+
+def scope_roots(session: Session, subject: Subject, permission: str) -> list[OrgNode | None]:
+    """The top nodes of the subject's territory for ``permission``: ``[None]`` when a grant covers
+    the whole system, otherwise the grants' nodes without those nested in another (403 when the
+    subject holds no such permission). For "show me my part of the tree" screens."""
+    require_permission(subject, permission)
+    grants = [g for g in subject.grants_for(permission) if g.scope_kind is ScopeKind.ASSIGNED]
+    if any(g.is_global for g in grants):
+        return [None]
+    paths = sorted({g.node_path for g in grants if g.node_path is not None}, key=len)
+    tops: list[str] = []
+    for path in paths:
+        if not any(path.startswith(t) for t in tops):
+            tops.append(path)
+    if not tops:
+        return []
+    nodes = session.scalars(select(OrgNode).where(OrgNode.path.in_(tops)).order_by(OrgNode.path))
+    return list(nodes)
 
 
 # --- built-in resources --------------------------------------------------------------------------

@@ -7,7 +7,11 @@ from typing import Any
 from fastapi import APIRouter, File, Query, UploadFile
 from sqlalchemy import select
 
-from civicgrid.errors import Invalid, NotFound, TooLarge
+from civicgrid.auth import policy
+from civicgrid.auth import roles as P
+from civicgrid.auth.deps import CurrentSubject, require
+from civicgrid.auth.subject import Subject
+from civicgrid.errors import Invalid, TooLarge
 from civicgrid.kit.i18n import _
 from civicgrid.kit.web import DB
 from civicgrid.models.org import GridMember, OrgLevel, OrgNode
@@ -42,47 +46,62 @@ def _tree_read(item: service.TreeNode) -> TreeNodeRead:
     )
 
 
+def _scope_roots(db: DB, subject: Subject, root: int | None) -> list[OrgNode | None]:
+    """``root`` if the subject may read it (404 otherwise), else the top nodes of its scope."""
+    if root is not None:
+        return [policy.access_node(db, subject, root)]
+    return policy.scope_roots(db, subject, P.ORG_READ)
+
+
+def _level_counts(db: DB, roots: list[OrgNode | None]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for r in roots:
+        for level, n in service.level_counts(db, r).items():
+            total[level] = total.get(level, 0) + n
+    return total
+
+
 @router.get("/summary")
-def summary(db: DB) -> dict[str, Any]:
-    """Counts of nodes per level of the administrative tree."""
-    return {"levels": service.level_counts(db)}
+def summary(db: DB, subject: CurrentSubject) -> dict[str, Any]:
+    """Counts of nodes per level of the administrative tree (within my scope)."""
+    return {"levels": _level_counts(db, _scope_roots(db, subject, None))}
 
 
 @router.get("/tree", response_model=TreeRead)
 def tree(
     db: DB,
-    root: int | None = Query(None, description="Root node id (default: the whole forest)."),
+    subject: CurrentSubject,
+    root: int | None = Query(None, description="Root node id (default: my whole scope)."),
     depth: int = Query(2, ge=0, le=10, description="Levels below the root to list."),
 ) -> TreeRead:
     """The administrative tree, ``depth`` levels deep, with descendant counts per level."""
-    root_node = service.get_node_or_raise(db, root) if root is not None else None
-    items = service.tree(db, root=root_node, depth=depth)
-    return TreeRead(
-        levels=service.level_counts(db, root_node), nodes=[_tree_read(i) for i in items]
-    )
+    roots = _scope_roots(db, subject, root)
+    items = [i for r in roots for i in service.tree(db, root=r, depth=depth)]
+    return TreeRead(levels=_level_counts(db, roots), nodes=[_tree_read(i) for i in items])
 
 
 @router.get("/nodes/{node_id}", response_model=NodeRead)
-def node(db: DB, node_id: int) -> NodeRead:
+def node(db: DB, node_id: int, subject: CurrentSubject) -> NodeRead:
     """One node with the number of its descendants per level."""
-    found = service.get_node_or_raise(db, node_id)
+    found = policy.access_node(db, subject, node_id)
     return _node_read(found, service.descendant_counts(db, [found.id])[found.id])
 
 
 @router.get("/nodes/{node_id}/children", response_model=list[NodeRead])
-def children(db: DB, node_id: int) -> list[NodeRead]:
+def children(db: DB, node_id: int, subject: CurrentSubject) -> list[NodeRead]:
     """The direct children of a node, each with its descendants per level."""
-    parent = service.get_node_or_raise(db, node_id)
+    parent = policy.access_node(db, subject, node_id)
     kids = service.children_of(db, parent)
     counts = service.descendant_counts(db, [k.id for k in kids])
     return [_node_read(k, counts[k.id]) for k in kids]
 
 
 @router.get("/grids.geojson")
-def grids_geojson(db: DB) -> dict[str, Any]:
-    """Every grid as a GeoJSON FeatureCollection (for the map)."""
+def grids_geojson(db: DB, subject: CurrentSubject) -> dict[str, Any]:
+    """Every grid within my scope as a GeoJSON FeatureCollection (for the map)."""
+    stmt = select(OrgNode.id, OrgNode.name, OrgNode.code, OrgNode.parent_id, OrgNode.geometry)
     rows = db.execute(
-        select(OrgNode.id, OrgNode.name, OrgNode.code, OrgNode.parent_id, OrgNode.geometry).where(
+        policy.readable(stmt, subject, OrgNode).where(
             OrgNode.level == OrgLevel.GRID, OrgNode.geometry.is_not(None)
         )
     ).all()
@@ -102,6 +121,7 @@ def grids_geojson(db: DB) -> dict[str, Any]:
 @router.post("/grids/import", response_model=ImportReportRead)
 def import_grids(
     db: DB,
+    subject: Subject = require(P.ORG_WRITE),
     file: UploadFile = File(..., description="GeoJSON, KML/KMZ or a zipped Shapefile."),
     parent: str | None = Query(None, description="Code of the parent node of every feature."),
     level: str = Query(OrgLevel.GRID, description="Level of the imported nodes."),
@@ -119,7 +139,11 @@ def import_grids(
         raise TooLarge(_("文件超过 {n} MB").format(n=MAX_UPLOAD // 1024 // 1024))
     if not data:
         raise Invalid(_("文件为空"))
-    parent_node = service.get_node_by_code_or_raise(db, parent) if parent else None
+    parent_node = service.get_node_by_code(db, parent) if parent else None
+    if (parent and parent_node is None) or not policy.covers_node(
+        db, subject, parent_node.id if parent_node else None, P.ORG_WRITE
+    ):
+        raise policy.not_found(OrgNode)  # unknown and out-of-scope parents look the same
     report = importer.import_grids(
         db,
         source=read_source(data, file.filename or ""),
@@ -142,11 +166,14 @@ def import_grids(
 
 @router.get("/locate", response_model=LocateRead)
 def locate_point(
-    db: DB, lon: float = Query(..., ge=-180, le=180), lat: float = Query(..., ge=-90, le=90)
+    db: DB,
+    subject: CurrentSubject,
+    lon: float = Query(..., ge=-180, le=180),
+    lat: float = Query(..., ge=-90, le=90),
 ) -> LocateRead:
-    """The grid containing a point (null outside every grid)."""
+    """The grid containing a point (null outside every grid of my scope)."""
     grid_id = locate.assign_grid(db, lon, lat)
-    if grid_id is None:
+    if grid_id is None or not policy.can(db, subject, OrgNode, grid_id):
         return LocateRead(grid_id=None)
     return LocateRead(grid_id=grid_id, grid=_node_read(service.get_node_or_raise(db, grid_id)))
 
@@ -166,25 +193,22 @@ def _team_read(t: team.Team) -> TeamRead:
     )
 
 
-def _grid(db: DB, grid_id: int) -> OrgNode:
-    node_found = db.get(OrgNode, grid_id)
-    if node_found is None:
-        raise NotFound(_("网格不存在"))
-    return node_found
+def _grid(db: DB, subject: Subject, grid_id: int, *, for_write: bool = False) -> OrgNode:
+    return policy.access_node(db, subject, grid_id, for_write=for_write)
 
 
 @router.get("/grids/{grid_id}/team", response_model=TeamRead)
-def get_team(db: DB, grid_id: int) -> TeamRead:
+def get_team(db: DB, grid_id: int, subject: CurrentSubject) -> TeamRead:
     """The 1+X+N team of a grid and its party branch."""
-    return _team_read(team.list_team(db, grid=_grid(db, grid_id)))
+    return _team_read(team.list_team(db, grid=_grid(db, subject, grid_id)))
 
 
 @router.put("/grids/{grid_id}/team/worker", response_model=MemberRead)
-def put_worker(db: DB, grid_id: int, body: WorkerSet) -> MemberRead:
+def put_worker(db: DB, grid_id: int, body: WorkerSet, subject: CurrentSubject) -> MemberRead:
     """Set the grid's one full-time worker (replaces the current one)."""
     member = team.set_worker(
         db,
-        grid=_grid(db, grid_id),
+        grid=_grid(db, subject, grid_id, for_write=True),
         name=body.name,
         user_id=body.user_id,
         department=body.department,
@@ -193,11 +217,11 @@ def put_worker(db: DB, grid_id: int, body: WorkerSet) -> MemberRead:
 
 
 @router.post("/grids/{grid_id}/team/members", response_model=MemberRead, status_code=201)
-def post_member(db: DB, grid_id: int, body: MemberCreate) -> MemberRead:
+def post_member(db: DB, grid_id: int, body: MemberCreate, subject: CurrentSubject) -> MemberRead:
     """Add a department liaison, a volunteer or a building steward."""
     member = team.add_member(
         db,
-        grid=_grid(db, grid_id),
+        grid=_grid(db, subject, grid_id, for_write=True),
         role=body.role,
         name=body.name,
         department=body.department,
@@ -207,13 +231,17 @@ def post_member(db: DB, grid_id: int, body: MemberCreate) -> MemberRead:
 
 
 @router.delete("/grids/{grid_id}/team/members/{member_id}", status_code=204)
-def delete_member(db: DB, grid_id: int, member_id: int) -> None:
+def delete_member(db: DB, grid_id: int, member_id: int, subject: CurrentSubject) -> None:
     """Remove a team member."""
-    team.remove_member(db, grid=_grid(db, grid_id), member_id=member_id)
+    grid = _grid(db, subject, grid_id, for_write=True)
+    team.remove_member(db, grid=grid, member_id=member_id)
 
 
 @router.put("/grids/{grid_id}/party-branch", response_model=TeamRead)
-def put_party_branch(db: DB, grid_id: int, body: PartyBranchSet) -> TeamRead:
+def put_party_branch(
+    db: DB, grid_id: int, body: PartyBranchSet, subject: CurrentSubject
+) -> TeamRead:
     """Attach (or, with null, detach) a party branch to the grid."""
-    grid = team.set_party_branch(db, grid=_grid(db, grid_id), branch=body.party_branch)
+    grid = _grid(db, subject, grid_id, for_write=True)
+    grid = team.set_party_branch(db, grid=grid, branch=body.party_branch)
     return _team_read(team.list_team(db, grid=grid))

@@ -6,18 +6,26 @@ from fastapi import FastAPI
 
 
 def include_routes(app: FastAPI) -> None:
+    from civicgrid.auth import roles as P
     from civicgrid.auth.api import router as auth_router
+    from civicgrid.auth.deps import guard
     from civicgrid.evaluate.api import router as evaluate_router
     from civicgrid.ledger.api import router as ledger_router
     from civicgrid.org.api import router as org_router
     from civicgrid.registry.api import router as people_router
     from civicgrid.web.pages.home import router as home_router
     from civicgrid.web.pages.login import router as login_router
+    from civicgrid.workorders import open311
+    from civicgrid.workorders.api import router as workorders_router
 
     app.include_router(auth_router)
-    app.include_router(evaluate_router)
+    # Evaluation handlers do not check permissions themselves yet: the whole router needs a
+    # session with evaluation:read (evaluation:write to change anything).
+    app.include_router(evaluate_router, dependencies=[guard(P.EVALUATION_READ, P.EVALUATION_WRITE)])
     app.include_router(ledger_router)
     app.include_router(org_router)
     app.include_router(people_router)
+    app.include_router(workorders_router)
+    open311.install(app)
     app.include_router(home_router)
     app.include_router(login_router)
