@@ -8,6 +8,7 @@ from civicgrid import __version__
 from civicgrid.cli import db, demo, grids, intel, ledger, serve
 from civicgrid.cli import evaluate as evaluate_cli
 from civicgrid.cli import imports as imports_cli
+from civicgrid.cli import users as users_cli
 
 app = typer.Typer(
     name="civicgrid",
@@ -21,6 +22,9 @@ app.add_typer(grids.app, name="grids")
 app.add_typer(imports_cli.app, name="import")
 app.add_typer(intel.app, name="intel")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(users_cli.app, name="users")
+app.add_typer(users_cli.tokens_app, name="tokens")
+app.add_typer(users_cli.keys_app, name="keys")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 

@@ -45,7 +45,9 @@ class Step:
 
 
 # One line per domain; order matters (a later step may rely on an earlier one).
-STEPS: list[Step] = []
+STEPS: list[Step] = [
+    Step("accounts", "civicgrid.auth.demo:demo_accounts_step", "演示账号", when="start"),
+]
 
 
 def register(step: Step) -> None:
