@@ -399,7 +399,18 @@ def write_orders(
     known = np.isin(channel, ["resident", "hotline"]) & (span > 0) & (rng.random(n) < 0.85)
     reporter = np.where(known, adults[np.minimum(pick, adults.size - 1)], -1)
 
-    draws = rng.integers(0, 1 << 30, (n, 12))
+    draws = rng.integers(0, 1 << 30, (n, 13))
+    # Some reports read like a neighbouring category (the label stays), a few are vague.
+    text_cat = cat.copy()
+    confused = np.nonzero((rng.random(n) < 0.08) & (hotspot < 0))[0]
+    pick_u = rng.random(confused.size)
+    for j, i in enumerate(confused.tolist()):
+        options = catalog.CONFUSABLE.get(cats[int(cat[i])].path, ())
+        if options:
+            text_cat[i] = catalog.CATEGORIES.index(
+                catalog.BY_PATH[options[int(pick_u[j] * len(options))]]
+            )
+    vague = (channel == "hotline") & (rng.random(n) < 0.06) & (hotspot < 0)
     other = np.where(
         (rng.random(n) < 0.06) & np.isin(channel, ["resident", "hotline"]),
         rng.integers(0, len(cats), n),
@@ -487,19 +498,21 @@ def write_orders(
     for i in range(n):
         d = draws[i]
         c = cats[int(cat[i])]
+        tc = cats[int(text_cat[i])]
         g = int(grid[i])
         h = int(hotspot[i])
         slots = _slots(t, g, shops_by_grid[g], d) if h < 0 else hotspot_slots[h]
         spec = SPECS[h] if h >= 0 else None
         title, description = texts.describe(
             tpl,
-            category=c.path,
+            category=tc.path,
             channel=str(channel[i]),
             draws=tuple(int(x) for x in d[5:]),
             slots=slots,
             other_category=cats[int(other[i])].path if other[i] >= 0 and h < 0 else None,
             problem=spec.problem if spec else None,
             generic_title=bool(generic[i]) and h < 0,
+            vague=bool(vague[i]),
         )
         titles.append(texts.fill(spec.title, slots) if spec else title)
         descriptions.append(description)

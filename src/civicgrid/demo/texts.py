@@ -36,6 +36,8 @@ class Templates:
     problems: dict[str, tuple[str, ...]]
     replies: dict[str, tuple[str, ...]]
     sensors: dict[str, tuple[str, ...]]
+    vague: tuple[tuple[str, str], ...]
+    synonyms: dict[str, tuple[str, ...]]
 
 
 @lru_cache(maxsize=1)
@@ -54,6 +56,8 @@ def templates() -> Templates:
         problems={k: tuple(item["p"] for item in v) for k, v in cats.items()},
         replies={k: tuple(v) for k, v in raw["replies"].items()},
         sensors={k: tuple(v) for k, v in raw["sensors"].items()},
+        vague=tuple((item["t"], item["p"]) for item in raw["vague"]),
+        synonyms={k: tuple(v) for k, v in raw["synonyms"].items()},
     )
 
 
@@ -78,9 +82,10 @@ def describe(
     other_category: str | None,
     problem: str | None = None,
     generic_title: bool = False,
+    vague: bool = False,
 ) -> tuple[str, str]:
-    """(title, description) for one order; ``draws`` are seeded random integers."""
-    d0, d1, d2, d3, d4, d5, d6 = draws[:7]
+    """(title, description) for one order; ``draws`` are 8 seeded random integers."""
+    d0, d1, d2, d3, d4, d5, d6, d7 = draws[:8]
     k = d1 % len(tpl.problems[category])
     variants = tpl.titles[category][k]
     title = (
@@ -89,6 +94,10 @@ def describe(
     core = problem or tpl.problems[category][k]
     if channel == "sensor" and category in tpl.sensors and problem is None:
         core = tpl.sensors[category][d1 % len(tpl.sensors[category])]
+    elif vague and problem is None:
+        title, core = tpl.vague[d1 % len(tpl.vague)]
+    if problem is None:
+        core = reword(tpl, core, d7)
     opening = tpl.openings[channel][d2 % len(tpl.openings[channel])]
     parts = [opening]
     if d3 % 3 == 0 and "{time}" not in core:
@@ -102,6 +111,14 @@ def describe(
         asks = tpl.patrol_asks if channel == "patrol" else tpl.asks
         parts.append(asks[d6 % len(asks)])
     return fill(title, slots)[:300], fill("".join(parts), slots)
+
+
+def reword(tpl: Templates, text: str, draw: int) -> str:
+    """Swap common words for synonyms (before placeholders are filled, so names stay intact)."""
+    for i, (word, options) in enumerate(tpl.synonyms.items()):
+        if word in text:
+            text = text.replace(word, options[(draw >> (i % 24)) % len(options)])
+    return text
 
 
 def reply(tpl: Templates, kind: str, draw: int, slots: dict[str, str]) -> str:
