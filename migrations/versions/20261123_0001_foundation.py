@@ -214,10 +214,12 @@ def upgrade() -> None:
             ["node_id"], ["org_node.id"], name=op.f("fk_person_node_id_org_node")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
-        sa.UniqueConstraint("id_number_index", name=op.f("uq_person_id_number_index")),
     )
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_person_household_id"), ["household_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_person_id_number_index"), ["id_number_index"], unique=True
+        )
         batch_op.create_index(batch_op.f("ix_person_node_id"), ["node_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_person_phone_index"), ["phone_index"], unique=False)
 
@@ -293,6 +295,7 @@ def downgrade() -> None:
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_phone_index"))
         batch_op.drop_index(batch_op.f("ix_person_node_id"))
+        batch_op.drop_index(batch_op.f("ix_person_id_number_index"))
         batch_op.drop_index(batch_op.f("ix_person_household_id"))
 
     op.drop_table("person")

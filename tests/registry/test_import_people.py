@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civicgrid.errors import Invalid
@@ -307,3 +308,42 @@ def test_dry_run_writes_nothing(db: Session, world: World, tmp_path: Path) -> No
     assert result.encoding == "utf-8-sig"
     assert (result.rows_inserted, result.rows_rejected, result.batch_id) == (5, 7, None)
     assert counts(db) == before
+
+
+def _person_indexes(db: Session) -> set[str]:
+    from sqlalchemy import inspect
+
+    return {i["name"] or "" for i in inspect(db.connection()).get_indexes("person")}
+
+
+def test_bulk_load_rebuilds_indexes(db: Session, world: World, tmp_path: Path) -> None:
+    """An initial load (empty table) drops the person indexes and builds them at the end; a failed
+    one puts them back; the unique index still refuses a second copy of an ID number."""
+    indexes = _person_indexes(db)
+    assert "ix_person_id_number_index" in indexes
+    path = write_csv(tmp_path / "a.csv", PEOPLE_HEADER, broken_rows(), "utf-8")
+
+    def explode(done: int, _total: int | None) -> None:
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        service.import_file(
+            db,
+            kind="people",
+            path=path,
+            cipher=cipher(),
+            options=ImportOptions(bulk_load_rows=1, progress=explode),
+        )
+    assert _person_indexes(db) == indexes
+    result = service.import_file(
+        db, kind="people", path=path, cipher=cipher(), options=ImportOptions(bulk_load_rows=1)
+    )
+    assert result.rows_inserted == 5
+    assert _person_indexes(db) == indexes
+    c = cipher()
+    clone = Person(name="复制", id_number_index=c.blind_index(ID_A), id_number_enc=c.encrypt(ID_A))
+    savepoint = db.begin_nested()
+    db.add(clone)
+    with pytest.raises(IntegrityError):
+        db.flush()
+    savepoint.rollback()

@@ -55,7 +55,11 @@ class Person(TimestampMixin, Base):
     gender: Mapped[str | None] = mapped_column(String(1), default=None, info=INTERNAL)
     birth_date: Mapped[date | None] = mapped_column(default=None, info=INTERNAL)
     id_number_enc: Mapped[str | None] = mapped_column(Text, default=None, info=HIGHLY_SENSITIVE)
-    id_number_index: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    # A unique *index* rather than a constraint: a bulk load into an empty table can drop it and
+    # build it once at the end (SQLite cannot drop the index behind a UNIQUE constraint).
+    id_number_index: Mapped[str | None] = mapped_column(
+        String(64), unique=True, index=True, default=None
+    )
     phone_enc: Mapped[str | None] = mapped_column(Text, default=None, info=HIGHLY_SENSITIVE)
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     address: Mapped[str | None] = mapped_column(String(300), default=None, info=SENSITIVE)

@@ -67,6 +67,29 @@ class BulkCipher:
         return out
 
 
+def suspend_indexes(connection: Connection, table: str) -> list[str]:
+    """SQLite: drop ``table``'s named indexes inside the current transaction and return the DDL
+    that rebuilds them. Building an index once over sorted keys is much cheaper than keeping it up
+    to date through a million random inserts; a failed import rolls the drop back with the rest.
+    """
+    if connection.dialect.name != "sqlite":
+        return []
+    rows = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL ORDER BY name",
+        (table,),
+    ).all()
+    quote = connection.dialect.identifier_preparer.quote
+    for name, _sql in rows:
+        connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
+    return [sql for _name, sql in rows]
+
+
+def rebuild_indexes(connection: Connection, ddl: list[str]) -> None:
+    for statement in ddl:
+        connection.exec_driver_sql(statement)
+
+
 def json_text(value: Any) -> str:
     """JSON as SQLAlchemy's JSON type stores it (both backends accept the text)."""
     return json.dumps(value)

@@ -42,6 +42,8 @@ class ImportOptions:
     dry_run: bool = False  # validate and report, then roll everything back
     chunk_rows: int = CHUNK_ROWS
     threaded: bool = True  # overlap database writes with validation of the next chunk
+    # SQLite: a load of at least this many rows into an empty table builds its indexes at the end
+    bulk_load_rows: int = 50_000
     progress: ProgressFn | None = None  # called after each chunk
     created_by: int | None = None
 
@@ -137,6 +139,7 @@ class ImportContext:
     batch_id: int
     now: Any
     source: str
+    estimated_rows: int | None = None
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -258,6 +261,7 @@ def run_import(
             batch_id=batch.id,
             now=utcnow(),
             source=f"import#{batch.id}",
+            estimated_rows=table.estimated_rows,
         )
         handler = handler_factory(ctx)
         for records in _chunks(table.records(), options.chunk_rows):

@@ -16,7 +16,7 @@ from sqlalchemy import Table, select
 
 from civicgrid.kit.i18n import _
 from civicgrid.models.registry import Household, Person
-from civicgrid.registry.bulk import Row, json_tags, json_text
+from civicgrid.registry.bulk import Row, json_tags, json_text, rebuild_indexes, suspend_indexes
 from civicgrid.registry.codes import check_id_numbers, normalise_id_numbers
 from civicgrid.registry.importer import (
     Chunk,
@@ -84,6 +84,10 @@ class PeopleHandler:
         self.households: dict[str, tuple[int, int | None]] = {}  # code → (id, node id)
         self.db_has_people = has_any(ctx.session, Person.id)
         self.db_had_households = has_any(ctx.session, Household.id)
+        # An initial load into an empty table builds the indexes once at the end instead.
+        self.rebuild: list[str] = []
+        if not self.db_has_people and (ctx.estimated_rows or 0) >= ctx.options.bulk_load_rows:
+            self.rebuild = suspend_indexes(ctx.connection, self.table.name)
         self.now_db = ctx.writer.bind_value(self.table, "created_at", ctx.now)
         self.today = dt.date.today()
 
@@ -265,6 +269,8 @@ class PeopleHandler:
 
     def finish(self) -> None:
         self.ctx.writer.wait()
+        # Fails (and rolls the import back) only if two rows shared an ID: dedup prevents that.
+        rebuild_indexes(self.ctx.connection, self.rebuild)
 
     # --- helpers ----------------------------------------------------------------------------
 
