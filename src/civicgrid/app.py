@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -33,9 +34,20 @@ def _describe_validation(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+ErrorRenderer = Callable[[Request, CivicgridError], Response | None]
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    # Protocol adapters (e.g. Open311) append a renderer for errors under their own paths.
+    app.state.error_renderers = []
+
     @app.exception_handler(CivicgridError)
-    async def _domain_error(_request: Request, exc: CivicgridError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: CivicgridError) -> Response:
+        renderers: list[ErrorRenderer] = request.app.state.error_renderers
+        for render in renderers:
+            special = render(request, exc)
+            if special is not None:
+                return special
         return JSONResponse(
             _error_body(exc.code, exc.message, **exc.details), status_code=exc.status_code
         )

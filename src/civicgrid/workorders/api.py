@@ -137,10 +137,10 @@ def export(
     )
 
 
-@router.get("/{order_id}", response_model=WorkOrderDetail)
-def get(order_id: int, db: DB, subject: CurrentSubject, response: Response) -> WorkOrderDetail:
+@router.get("/{work_order_id}", response_model=WorkOrderDetail)
+def get(work_order_id: int, db: DB, subject: CurrentSubject, response: Response) -> WorkOrderDetail:
     """An order with its timeline (each step with its ledger index) and joint-handling parts."""
-    order = policy.access_workorder(db, subject, order_id)
+    order = policy.access_workorder(db, subject, work_order_id)
     response.headers["ETag"] = f'"{order.version}"'
     return present.detail(db, order, actor_for(db, subject, order))
 
@@ -154,9 +154,9 @@ def _etag(value: str | None) -> int | None:
         raise Invalid(_("If-Match 头格式错误"), field="If-Match") from None
 
 
-@router.post("/{order_id}/actions/{action}", response_model=WorkOrderDetail)
+@router.post("/{work_order_id}/actions/{action}", response_model=WorkOrderDetail)
 def act(
-    order_id: int,
+    work_order_id: int,
     action: Action,
     body: ActionRequest,
     db: DB,
@@ -165,7 +165,7 @@ def act(
     if_match: Annotated[str | None, Header()] = None,
 ) -> WorkOrderDetail:
     """One action of the transition table; ``If-Match`` (or ``version``) → 409 on a lost race."""
-    order = policy.access_workorder(db, subject, order_id)
+    order = policy.access_workorder(db, subject, work_order_id)
     actor = actor_for(db, subject, order)
     expected = _etag(if_match) if if_match else body.version
     service.transition(
@@ -181,20 +181,25 @@ def act(
     return present.detail(db, order, actor)
 
 
-@router.post("/{order_id}/parts/{part_id}/{step}", response_model=WorkOrderDetail)
+@router.post("/{work_order_id}/parts/{work_order_part_id}/{step}", response_model=WorkOrderDetail)
 def part_step(
-    order_id: int,
-    part_id: int,
+    work_order_id: int,
+    work_order_part_id: int,
     step: str,
     db: DB,
     subject: CurrentSubject,
     body: ActionRequest | None = None,
 ) -> WorkOrderDetail:
     """报到 (``report``) then 完成 (``done``) of one department's part of a joint order."""
-    order = policy.access_workorder(db, subject, order_id)
+    order = policy.access_workorder(db, subject, work_order_id)
     actor = actor_for(db, subject, order)
     joint.part_step(
-        db, order=order, part_id=part_id, step=step, actor=actor, note=body.reason if body else None
+        db,
+        order=order,
+        part_id=work_order_part_id,
+        step=step,
+        actor=actor,
+        note=body.reason if body else None,
     )
     return present.detail(db, order, actor)
 
@@ -208,12 +213,12 @@ class MediationSessionCreate(BaseModel):
     )
 
 
-@router.post("/{order_id}/mediation-sessions", response_model=WorkOrderDetail)
+@router.post("/{work_order_id}/mediation-sessions", response_model=WorkOrderDetail)
 def mediation_session(
-    order_id: int, body: MediationSessionCreate, db: DB, subject: CurrentSubject
+    work_order_id: int, body: MediationSessionCreate, db: DB, subject: CurrentSubject
 ) -> WorkOrderDetail:
     """Record one mediation session of a dispute (mediator, parties, notes, outcome)."""
-    order = policy.access_workorder(db, subject, order_id, for_write=True)
+    order = policy.access_workorder(db, subject, work_order_id, for_write=True)
     actor = actor_for(db, subject, order)
     joint.add_mediation_session(
         db,
@@ -231,16 +236,16 @@ def _upload_root(request: Request) -> Path:
     return Path(request.app.state.settings.data_dir) / "uploads"
 
 
-@router.post("/{order_id}/attachments", status_code=201)
+@router.post("/{work_order_id}/attachments", status_code=201)
 async def upload(
-    order_id: int,
+    work_order_id: int,
     db: DB,
     subject: CurrentSubject,
     request: Request,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP photo")],
 ) -> dict[str, Any]:
     """Attach a photo: type sniffed, size limited, EXIF (GPS) stripped from the public copy."""
-    order = policy.access_workorder(db, subject, order_id)
+    order = policy.access_workorder(db, subject, work_order_id)
     limit = request.app.state.settings.upload_max_mb * 1024 * 1024
     data = await file.read(limit + 1)
     if len(data) > limit:
@@ -256,15 +261,18 @@ async def upload(
     return {"id": att.id, "content_type": att.content_type, "size": att.size, "sha256": att.sha256}
 
 
-@router.get("/{order_id}/attachments/{attachment_id}")
+@router.get("/{work_order_id}/attachments/{attachment_id}")
 def download(
-    order_id: int, attachment_id: int, db: DB, subject: CurrentSubject, request: Request
+    work_order_id: int, attachment_id: int, db: DB, subject: CurrentSubject, request: Request
 ) -> Response:
     """A photo's public copy (no EXIF); the original only for staff who may unmask."""
-    order = policy.access_workorder(db, subject, order_id)
+    order = policy.access_workorder(db, subject, work_order_id)
     att = db.get(Attachment, attachment_id)
     if att is None or att.work_order_id != order.id:
         raise NotFound(_("附件不存在"))
     original = subject.has(P.WORKORDER_UNMASK) and request.query_params.get("original") == "1"
     rel = att.path if original or not att.public_path else att.public_path
-    return Response((_upload_root(request) / rel).read_bytes(), media_type=att.content_type)
+    file = _upload_root(request) / rel
+    if not file.is_file():
+        raise NotFound(_("附件文件缺失"))
+    return Response(file.read_bytes(), media_type=att.content_type)

@@ -306,6 +306,7 @@ def install(app: FastAPI) -> None:
         return error_response(exc, _suffix(request))
 
     app.include_router(router)
+    app.state.error_renderers.append(domain_error)
 
 
 def _suffix(request: Request) -> str:
