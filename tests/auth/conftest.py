@@ -115,7 +115,10 @@ def plant(db: Session, world: World) -> People:
             reporter_phone_enc=fields.encrypt(phone),
             reported_at=utcnow(),
         )
-        db.add_all([person, entity, place, order])
+        db.add_all([person, entity, place])
+        db.flush()
+        order.reporter_person_id = person.id
+        db.add(order)
         db.flush()
         people.by_grid[grid_key] = Planted(
             grid=grid_key,

@@ -129,6 +129,8 @@ def list_users(
         console.print(f"{len(rows)} users written to {output}")
         return
     table = Table(*header)
+    for col in table.columns:
+        col.overflow = "fold"
     for row in rows:
         table.add_row(*(str(v) for v in row))
     console.print(table)
