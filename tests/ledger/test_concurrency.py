@@ -26,9 +26,9 @@ def _worker(engine: Engine, worker: int, read_first: bool, got: list[list[int]])
                         EventRecord(503, "timebank_transfer", f"{worker}-{r}-{k}", {"pts": k})
                         for k in range(BATCH)
                     ]
-                    entries = service.record_many(session, events)
+                    indices = service.record_many(session, events)
                     session.commit()
-                    got.append([e.leaf_index for e in entries])
+                    got.append(list(indices))
                     break
                 except OperationalError:  # SQLite: a stale snapshot may not write; retry
                     session.rollback()

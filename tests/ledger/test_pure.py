@@ -159,10 +159,38 @@ def test_events_that_would_leak_or_are_ambiguous_are_refused(
         records.validate_event(_event(**change))
 
 
+subject_types = st.from_regex(records.SUBJECT_TYPE_RE, fullmatch=True).filter(
+    lambda s: s not in records.PERSONAL_SUBJECT_TYPES
+)
+subject_ids = st.from_regex(records.SUBJECT_ID_RE, fullmatch=True) | st.integers(0, 2**53 - 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seq=st.integers(0, 2**53 - 1),
+    code=st.sampled_from(list(events.EventType)),
+    subject_type=subject_types,
+    subject_id=subject_ids,
+    commit=st.binary(min_size=32, max_size=32),
+    ts=st.integers(0, 2**53 - 1),
+)
+def test_fast_event_leaf_is_exactly_the_canonical_one(
+    seq: int, code: int, subject_type: str, subject_id: str | int, commit: bytes, ts: int
+) -> None:
+    event = EventRecord(code, subject_type, subject_id, {})
+    records.validate_event(event)
+    fast = records.event_leaf_bytes(seq=seq, event=event, commit=commit, ts_ms=ts)
+    slow = canonical.dumps(records.event_leaf(seq=seq, event=event, commit=commit, ts_ms=ts))
+    assert fast == slow
+    assert canonical.loads(fast)["subject"] == f"{subject_type}:{subject_id}"
+
+
 def test_generic_leaf_gets_its_seq_from_the_log() -> None:
     assert records.generic_leaf(3, {"k": "v"}) == b'{"k":"v","seq":3}'
     with pytest.raises(RecordError, match="seq"):
         records.generic_leaf(3, {"seq": 1})
+    with pytest.raises(RecordError, match="reserved"):
+        records.generic_leaf(3, {"commit": "ab"})  # only event leaves commit to records
 
 
 # -- signed tree heads ----------------------------------------------------------------------

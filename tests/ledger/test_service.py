@@ -82,12 +82,20 @@ def test_record_many_is_one_batch(db: Session) -> None:
         EventRecord(EventType.TIMEBANK_POINTS_TRANSFERRED, "timebank_transfer", "t-9", {"pts": 20}),
         EventRecord(EventType.ASSET_FUNDS_DISBURSED, "asset_txn", 5, {"fen": 1_250_000}, 2),
     ]
-    entries = service.record_many(db, batch)
-    assert [e.leaf_index for e in entries] == list(
-        range(entries[0].leaf_index, entries[0].leaf_index + 3)
-    )
-    assert [e.event.event_type for e in entries if e.event] == [404, 503, 704]
-    assert service.record_many(db, []) == []
+    start = get_head(db).tree_size
+    assert service.record_many(db, batch) == range(start, start + 3)
+    rows = db.scalars(
+        select(LedgerEvent).where(LedgerEvent.leaf_index >= start).order_by(LedgerEvent.leaf_index)
+    ).all()
+    assert [(r.leaf_index, r.event_type) for r in rows] == [
+        (start, 404),
+        (start + 1, 503),
+        (start + 2, 704),
+    ]
+    assert rows[2].payload == {"fen": 1_250_000} and rows[2].actor_id == 2
+    assert rows[0].recorded_at.tzinfo is not None
+    assert service.verify_log(db).ok
+    assert service.record_many(db, []) == range(0)
 
 
 @pytest.mark.parametrize(

@@ -36,20 +36,28 @@ def check(value: Any, path: str = "$") -> None:
 
 
 def _check_fast(value: Any) -> None:
+    """The common shapes (dicts and lists of str/int/bool/None) without a call per scalar."""
     kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return
-    if kind is int:
-        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            raise CanonicalError("integer outside ±(2**53-1)")
-        return
     if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str:
-                raise CanonicalError("object keys must be strings")
+        items = value.values()
+        if any(type(key) is not str for key in value):
+            raise CanonicalError("object keys must be strings")
+    elif kind is list:
+        items = value
+    else:
+        items = (value,)
+    for item in items:
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                raise CanonicalError("integer outside ±(2**53-1)")
+            continue
+        if kind is dict or kind is list:
             _check_fast(item)
-        return
-    _check_slow(value, "$")
+            continue
+        _check_slow(item, "$")
 
 
 def _check_slow(value: Any, path: str) -> None:

@@ -26,13 +26,14 @@ from civicgrid.ledger.records import EventRecord, RecordError
 from civicgrid.ledger.signing import SignedTreeHead, Signer, b64
 from civicgrid.ledger.store import (
     ENTRY,
-    EVENT,
     HEAD,
     HEAD_ID,
     STH,
     Head,
     LedgerIntegrityError,
     get_head,
+    insert_entries,
+    insert_events,
     latest_sth,
     lock_head,
     stored_sth,
@@ -44,17 +45,6 @@ H = merkle.HASH_SIZE
 
 def now_ms() -> int:
     return int(utcnow().timestamp() * 1000)
-
-
-_INSERT = "INSERT INTO ledger_entry (leaf_index, leaf, leaf_hash, nodes) VALUES "
-_INSERT_ENTRIES = {"qmark": _INSERT + "(?, ?, ?, ?)", "format": _INSERT + "(%s, %s, %s, %s)"}
-
-
-def _insert_entries(session: Session, rows: list[tuple[int, bytes, bytes, bytes]]) -> None:
-    """One executemany straight to the driver: the hot path of every append."""
-    style = session.get_bind().dialect.paramstyle
-    sql = _INSERT_ENTRIES["qmark" if style == "qmark" else "format"]
-    session.connection().exec_driver_sql(sql, rows)
 
 
 def _append(session: Session, make_leaf: Callable[[int, int], bytes], count: int) -> range:
@@ -74,7 +64,7 @@ def _append(session: Session, make_leaf: Callable[[int, int], bytes], count: int
             rows.append((seq, leaf, digest, b"".join(nodes)))
     except CanonicalError as exc:  # a lone surrogate only shows when encoding
         raise Invalid(_("账本条目无效") + f": {exc}") from exc
-    _insert_entries(session, rows)
+    insert_entries(session, rows)
     session.execute(
         update(HEAD)
         .where(HEAD.c.id == HEAD_ID)
@@ -124,11 +114,13 @@ def record(
     """Record one event: its record (payload + salt) in ``ledger_event``, a salted commitment
     to it in a new leaf. Returns the leaf's entry (``entry.leaf_index`` is its position)."""
     event = EventRecord(event_type, subject_type, subject_id, payload, actor_id)
-    return record_many(session, [event])[0]
+    index = record_many(session, [event])[0]
+    return get_entry_or_raise(session, index)
 
 
-def record_many(session: Session, events: Sequence[EventRecord]) -> list[LedgerEntry]:
-    """Record a batch of events in one append (consecutive leaves, one lock, one transaction)."""
+def record_many(session: Session, events: Sequence[EventRecord]) -> range:
+    """Record a batch of events in one append (consecutive leaves, one lock, one transaction);
+    returns their leaf indices."""
     prepared: list[tuple[EventRecord, bytes, bytes]] = []
     for event in events:
         try:
@@ -144,38 +136,32 @@ def record_many(session: Session, events: Sequence[EventRecord]) -> list[LedgerE
             raise _invalid_event(RecordError(str(exc))) from exc
         prepared.append((event, salt, records.commitment(salt, data)))
     if not prepared:
-        return []
+        return range(0)
     ts = now_ms()
+    leaf_bytes = records.event_leaf_bytes
 
     def make_leaf(i: int, seq: int) -> bytes:
         event, _salt, commit = prepared[i]
-        return encode_unchecked(records.event_leaf(seq=seq, event=event, commit=commit, ts_ms=ts))
+        return leaf_bytes(seq=seq, event=event, commit=commit, ts_ms=ts)
 
     indices = _append(session, make_leaf, len(prepared))
-    at = utcnow()
-    session.execute(
-        insert(EVENT),
+    insert_events(
+        session,
         [
-            {
-                "leaf_index": seq,
-                "event_type": int(event.event_type),
-                "subject_type": event.subject_type,
-                "subject_id": str(event.subject_id),
-                "actor_id": event.actor_id,
-                "payload": dict(event.payload),
-                "salt": salt,
-                "recorded_at": at,
-            }
+            (
+                seq,
+                int(event.event_type),
+                event.subject_type,
+                str(event.subject_id),
+                event.actor_id,
+                encode_unchecked(event.payload).decode(),
+                salt,
+            )
             for seq, (event, salt, _commit) in zip(indices, prepared, strict=True)
         ],
+        utcnow(),
     )
-    return list(
-        session.scalars(
-            select(LedgerEntry)
-            .where(LedgerEntry.leaf_index.between(indices.start, indices.stop - 1))
-            .order_by(LedgerEntry.leaf_index)
-        )
-    )
+    return indices
 
 
 def events_of(session: Session, *, subject_type: str, subject_id: str | int) -> list[LedgerEvent]:
@@ -203,9 +189,7 @@ def erase_events(
     """
     rows = events_of(session, subject_type=subject_type, subject_id=subject_id)
     erased = [
-        e
-        for e in rows
-        if e.salt is not None and e.event_type != EventType.LEDGER_RECORD_ERASED
+        e for e in rows if e.salt is not None and e.event_type != EventType.LEDGER_RECORD_ERASED
     ]
     if not erased:
         return []

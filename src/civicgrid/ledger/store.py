@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
@@ -65,6 +66,38 @@ def lock_head(session: Session) -> Head:
     else:
         stmt = stmt.with_for_update()
     return _head_from_row(session.execute(stmt).one_or_none())
+
+
+_INSERT_ENTRY = "INSERT INTO ledger_entry (leaf_index, leaf, leaf_hash, nodes) VALUES "
+_INSERT_EVENT = (
+    "INSERT INTO ledger_event (leaf_index, event_type, subject_type, subject_id, actor_id,"
+    " payload, salt, recorded_at) VALUES "
+)
+_SQL = {
+    ("entry", "sqlite"): _INSERT_ENTRY + "(?, ?, ?, ?)",
+    ("entry", "other"): _INSERT_ENTRY + "(%s, %s, %s, %s)",
+    ("event", "sqlite"): _INSERT_EVENT + "(?, ?, ?, ?, ?, ?, ?, ?)",
+    ("event", "other"): _INSERT_EVENT + "(%s, %s, %s, %s, %s, CAST(%s AS JSON), %s, %s)",
+}
+EventRow = tuple[int, int, str, str, int | None, str, bytes]
+
+
+def _backend(session: Session) -> str:
+    return "sqlite" if session.get_bind().dialect.name == "sqlite" else "other"
+
+
+def insert_entries(session: Session, rows: list[tuple[int, bytes, bytes, bytes]]) -> None:
+    """One executemany straight to the driver: the hot path of every append."""
+    session.connection().exec_driver_sql(_SQL["entry", _backend(session)], rows)
+
+
+def insert_events(session: Session, rows: list[EventRow], recorded_at: datetime) -> None:
+    """Event records (payload as JSON text), the same way; the time as the model stores it."""
+    backend = _backend(session)
+    at: datetime | str = recorded_at
+    if backend == "sqlite":  # UTCDateTime keeps naive UTC text on SQLite
+        at = recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    session.connection().exec_driver_sql(_SQL["event", backend], [(*r, at) for r in rows])
 
 
 def sth_from_row(row: Any) -> SignedTreeHead:
