@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from civicgrid.org.formats import read_geojson
@@ -139,3 +143,48 @@ def test_overlaps_only_flagged_and_tolerance() -> None:
     # Touching squares share a border, not an area.
     assert find_overlaps(["a", "c"], [box(0, 0, 1, 1), box(1, 0, 2, 1)]) == []
     assert Gap("p", "hole", 1.0, 0, 0).kind == "hole"
+
+
+_geometries = st.sampled_from(
+    [
+        None,
+        {"type": "Point", "coordinates": [113.0, 28.0]},
+        {"type": "Polygon", "coordinates": []},
+        {"type": "Polygon", "coordinates": [[[113.0, 28.0], [113.01, 28.01]]]},
+        box(113.0, 28.0, 113.01, 28.01).__geo_interface__,
+        {
+            "type": "Polygon",
+            "coordinates": [[[X, Y], [X + D, Y + D], [X + D, Y], [X, Y + D], [X, Y]]],
+        },
+        {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _geometries,
+            st.sampled_from([None, "", "甲", "乙"]),
+            st.sampled_from([None, "A", "B", "C"]),
+        ),
+        max_size=12,
+    )
+)
+def test_every_feature_is_accounted_for_once(items: list[tuple[Any, Any, Any]]) -> None:
+    features = [
+        {"type": "Feature", "properties": {"name": n, "code": c}, "geometry": g}
+        for g, n, c in items
+    ]
+    clean, repaired, rejected = prepare_features(
+        read_geojson({"type": "FeatureCollection", "features": features}).features
+    )
+    indices = sorted([f.index for f in clean] + [r.index for r in rejected])
+    assert indices == list(range(1, len(items) + 1))
+    assert {r.index for r in repaired} <= {f.index for f in clean}
+    assert len({f.code for f in clean}) == len(clean)  # codes unique among accepted features
+    for f in clean:
+        assert f.geometry.is_valid and f.geometry.geom_type in ("Polygon", "MultiPolygon")
+        assert f.name and f.code
+    assert all(r.reason for r in rejected)
