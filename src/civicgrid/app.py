@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civicgrid import __version__
@@ -61,6 +62,15 @@ def install_error_handlers(app: FastAPI) -> None:
             + "; ".join(f"{f['field'] or '-'}: {f['message']}" for f in fields)
         )
         return JSONResponse(_error_body("invalid", message, fields=fields), status_code=422)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(_request: Request, exc: Exception) -> JSONResponse:
+        # A number or text the database cannot hold (e.g. an id beyond 64 bits in the path):
+        # bad input, not a server fault. The request's transaction is rolled back by get_db.
+        log.info("value out of range: %s", exc)
+        message = _("数值或文本超出允许范围")
+        return JSONResponse(_error_body("out_of_range", message), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
