@@ -11,13 +11,13 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicgrid.auth import tokens
 from civicgrid.auth.roles import ROLE_PERMISSIONS, Role
 from civicgrid.models.auth import User
-from schemathesis.checks import not_a_server_error
 
 EXAMPLES_PER_OPERATION = 8
 
