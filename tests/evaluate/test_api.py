@@ -1,4 +1,8 @@
-"""The JSON API of the evaluation engine, on the March 2025 data set (both backends)."""
+"""The JSON API of the evaluation engine, on the March 2025 data set (both backends).
+
+The router is guarded by the accounts layer (evaluation:read for GET, evaluation:write for the
+rest): reads run as the seed evaluator, changes as the administrator.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,11 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from tests.conftest import login
 from tests.evaluate.data import build_march
 from tests.fixtures.world import World
 
 Q = {"system": "grid_worker", "level": "worker", "period": "2025-03"}
-
-
-def csrf(client: TestClient) -> dict[str, str]:
-    """Form posts and DELETEs need the double-submit CSRF token (see auth.middleware)."""
-    client.get("/api/evaluate/metrics")
-    return {"x-csrf-token": client.cookies["cg_csrf"]}
 
 
 @pytest.fixture
@@ -28,7 +27,16 @@ def march(db: Session, world: World) -> World:
     return world
 
 
+def test_the_router_is_guarded(client: TestClient) -> None:
+    assert client.get("/api/evaluate/systems").status_code == 401
+    login(client, "dh-evaluator")
+    assert client.get("/api/evaluate/systems").status_code == 200
+    copy = client.post("/api/evaluate/systems", json={"source": "grid_worker", "name": "mine"})
+    assert copy.status_code == 403
+
+
 def test_library_and_systems(client: TestClient) -> None:
+    login(client, "dh-evaluator")
     metrics = client.get("/api/evaluate/metrics").json()
     assert {m["key"] for m in metrics} >= {"on_time_closure_rate", "patrol_coverage"}
     systems = {s["name"]: s for s in client.get("/api/evaluate/systems").json()}
@@ -40,6 +48,7 @@ def test_library_and_systems(client: TestClient) -> None:
 
 
 def test_run_explain_radar_trend(client: TestClient, march: World) -> None:
+    login(client, "admin")  # saving a run is a change
     response = client.post("/api/evaluate/run", json={**Q, "save": True})
     assert response.status_code == 200, response.text
     result = response.json()
@@ -72,6 +81,7 @@ def test_run_explain_radar_trend(client: TestClient, march: World) -> None:
 
 
 def test_exports(client: TestClient, march: World) -> None:
+    login(client, "dh-evaluator")
     response = client.get("/api/evaluate/export.xlsx", params=Q)
     assert response.status_code == 200
     wb = load_workbook(BytesIO(response.content))
@@ -85,6 +95,7 @@ def test_exports(client: TestClient, march: World) -> None:
 
 
 def test_bad_requests_are_4xx_with_reasons(client: TestClient, march: World) -> None:
+    login(client, "admin")
     bad_period = client.post("/api/evaluate/run", json={**Q, "period": "last year"})
     assert bad_period.status_code == 422
     assert "无法识别的考核周期" in bad_period.json()["error"]["message"]
@@ -97,6 +108,7 @@ def test_bad_requests_are_4xx_with_reasons(client: TestClient, march: World) -> 
 
 
 def test_copy_edit_delete(client: TestClient) -> None:
+    login(client, "admin")
     created = client.post(
         "/api/evaluate/systems", json={"source": "grid_worker", "name": "mine", "title": "我的"}
     )
@@ -116,17 +128,16 @@ def test_copy_edit_delete(client: TestClient) -> None:
     assert (
         client.post("/api/evaluate/systems", json={"source": "x", "name": "y"}).status_code == 404
     )
-    assert client.delete("/api/evaluate/systems/mine", headers=csrf(client)).status_code == 204
+    assert client.delete("/api/evaluate/systems/mine").status_code == 204
     assert client.get("/api/evaluate/systems/mine").status_code == 404
 
 
 def test_survey_upload(client: TestClient, march: World) -> None:
+    login(client, "admin")
     code = march.grids["D1-1"].code
     content = f"对象编码,指标,值,样本量\n{code},居民满意度,91.5,80\n".encode()
-    headers = csrf(client)
     response = client.post(
         "/api/evaluate/surveys",
-        headers=headers,
         data={"survey": "三方调查", "level": "grid", "period": "2025Q1"},
         files={"file": ("survey.csv", content, "text/csv")},
     )
@@ -134,7 +145,6 @@ def test_survey_upload(client: TestClient, march: World) -> None:
     assert response.json()["rows_inserted"] == 1
     wrong = client.post(
         "/api/evaluate/surveys",
-        headers=headers,
         data={"survey": "三方调查", "level": "grid", "period": "2025Q1"},
         files={"file": ("survey.pdf", b"%PDF", "application/pdf")},
     )

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, String, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from civicgrid.errors import Invalid
@@ -200,26 +201,13 @@ class Dataset:
 
     def _order_query(self) -> Select[*tuple[Any, ...]]:
         lo = self.start - timedelta(days=self.lookback_days)
+        # Datetimes are read raw (SQLite gives ISO strings, PostgreSQL aware datetimes) and parsed
+        # by pandas in one vectorised pass, not one Python conversion per value.
         stmt = select(
-            WorkOrder.id,
-            WorkOrder.node_id,
-            WorkOrder.department,
-            WorkOrder.channel,
-            WorkOrder.status,
-            WorkOrder.category,
-            WorkOrder.reported_at,
-            WorkOrder.closed_at,
-            WorkOrder.due_at,
-            WorkOrder.satisfaction,
-            WorkOrder.returns_count,
-            WorkOrder.reassign_count,
-            WorkOrder.reopen_count,
-            WorkOrder.resolved_in_grid,
-            WorkOrder.is_repeat,
-            WorkOrder.reporter_person_id,
-            WorkOrder.address,
-            WorkOrder.lat,
-            WorkOrder.lon,
+            *[
+                type_coerce(column, String) if name in _TIME_COLUMNS else column
+                for name, column in _order_columns()
+            ]
         ).where(WorkOrder.reported_at >= lo, WorkOrder.reported_at < self.end)
         if self.scope is not None:
             stmt = stmt.where(
@@ -230,54 +218,44 @@ class Dataset:
         return stmt
 
     def _load_orders(self) -> pd.DataFrame:
-        columns = [
-            "id",
-            "node_id",
-            "department",
-            "channel",
-            "status",
-            "category",
-            "reported",
-            "closed",
-            "due",
-            "satisfaction",
-            "returns",
-            "reassigns",
-            "reopens",
-            "in_grid",
-            "repeat_flag",
-            "reporter",
-            "address",
-            "lat",
-            "lon",
-        ]
-        rows = self.session.execute(self._order_query()).all()
-        df = pd.DataFrame.from_records(rows, columns=columns)
-        for col in ("reported", "closed", "due"):
+        names = [name for name, _column in _order_columns()]
+        result = self.session.connection().execute(self._order_query())
+        # Straight from the DBAPI cursor: no Row objects, no per-value type processing (the
+        # columns are converted below, vectorised).
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+        result.close()
+        df = pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
+        for col in _TIME_COLUMNS:
             df[col] = _to_ns(df[col])
-        df["node_id"] = df["node_id"].astype("Int64")
-        df["reporter"] = df["reporter"].astype("Int64")
+        for col in ("id", "returns", "reassigns", "reopens"):
+            df[col] = pd.to_numeric(df[col]).fillna(0).astype("int64")
+        for col in ("node_id", "reporter"):
+            df[col] = pd.to_numeric(df[col]).astype("Int64")
         for col in ("lat", "lon"):
             df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
-        for col in ("returns", "reassigns", "reopens"):
-            df[col] = df[col].fillna(0).astype("int64")
-        df["in_grid"] = df["in_grid"].fillna(False).astype(bool)
-        df["repeat_flag"] = df["repeat_flag"].fillna(False).astype(bool)
-        df["place"] = _place_keys(df)
+        for col in ("in_grid", "repeat_flag"):
+            df[col] = df[col].fillna(False).astype(bool)
         df["in_period"] = df["reported"] >= _ns(self.start)
         grids = {int(n): self.grid_of(int(n)) for n in df["node_id"].dropna().unique()}
         df["grid_id"] = df["node_id"].map(grids).astype("Int64")
         if self.level is Level.DEPARTMENT:
             df = df[df["department"].notna()].copy()
-            df["entity"] = df["department"].astype(str)
+            df["entity"] = df["department"].astype(object)
             names = sorted(set(df.loc[df["in_period"], "entity"]))
             self.entities = [Evaluee(name, name, self.level) for name in names]
-            return df.reset_index(drop=True)
+            return self._index(df)
         mapping = self.keys_for_nodes(set(df["node_id"].dropna().astype(int).tolist()))
         pairs = [(node, key) for node, keys in mapping.items() for key in keys]
         link = pd.DataFrame(pairs, columns=["node_id", "entity"])
         link["node_id"] = link["node_id"].astype("Int64")
-        return df.merge(link, on="node_id", how="inner").reset_index(drop=True)
+        return self._index(df.merge(link, on="node_id", how="inner"))
+
+    def _index(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Add ``eidx``: the position of the row's evaluee in ``entities`` (−1: not evaluated)."""
+        position = {e.key: i for i, e in enumerate(self.entities)}
+        df = df.reset_index(drop=True)
+        df["eidx"] = df["entity"].map(position).fillna(-1).astype("int64")
+        return df
 
     def ensure_entities(self) -> None:
         """Departments are known only after the orders are read."""
@@ -384,6 +362,33 @@ REGISTRY_FIELDS: dict[str, tuple[Any, list[Any]]] = {
 }
 
 
+_TIME_COLUMNS = ("reported", "closed", "due")
+
+
+def _order_columns() -> list[tuple[str, Any]]:
+    return [
+        ("id", WorkOrder.id),
+        ("node_id", WorkOrder.node_id),
+        ("department", WorkOrder.department),
+        ("channel", WorkOrder.channel),
+        ("status", WorkOrder.status),
+        ("category", WorkOrder.category),
+        ("reported", WorkOrder.reported_at),
+        ("closed", WorkOrder.closed_at),
+        ("due", WorkOrder.due_at),
+        ("satisfaction", WorkOrder.satisfaction),
+        ("returns", WorkOrder.returns_count),
+        ("reassigns", WorkOrder.reassign_count),
+        ("reopens", WorkOrder.reopen_count),
+        ("in_grid", WorkOrder.resolved_in_grid),
+        ("repeat_flag", WorkOrder.is_repeat),
+        ("reporter", WorkOrder.reporter_person_id),
+        ("address", WorkOrder.address),
+        ("lat", WorkOrder.lat),
+        ("lon", WorkOrder.lon),
+    ]
+
+
 def _path_ids(path: str) -> list[int]:
     return [int(p) for p in path.strip("/").split("/") if p]
 
@@ -398,15 +403,28 @@ def _ns(moment: datetime) -> int:
 
 
 def _to_ns(column: pd.Series) -> pd.Series:
-    """Datetimes → int64 ns UTC, missing → -1 (keeps arithmetic vectorised and NaT-free)."""
-    stamps = pd.to_datetime(column, utc=True).dt.as_unit("ns")
+    """Datetimes (ISO text or datetime objects; naive = UTC) → int64 ns UTC, missing → -1."""
+    stamps = pd.to_datetime(column, utc=True, format="ISO8601").dt.as_unit("ns")
     values = stamps.astype("int64")
     return values.where(stamps.notna(), -1).astype("int64")
 
 
-def _place_keys(df: pd.DataFrame) -> pd.Series:
-    """A place key for repeat detection: the address, else the location rounded to ~100 m."""
-    address = df["address"].fillna("").astype(str).str.replace(r"\s+", "", regex=True)
-    located = df["lat"].notna() & df["lon"].notna()
-    coords = df["lat"].round(3).astype(str) + "," + df["lon"].round(3).astype(str)
-    return address.where(address != "", coords.where(located, ""))
+def place_codes(df: pd.DataFrame) -> np.ndarray:
+    """Integer place codes for repeat detection (−1: no place): the address when there is one,
+    else the location rounded to 0.001° (~100 m)."""
+    address = df["address"].to_numpy(dtype=object)
+    has_address = np.array([isinstance(a, str) and a.strip() != "" for a in address], dtype=bool)
+    codes = np.full(len(df), -1, dtype=np.int64)
+    if has_address.any():
+        stripped = [a.strip() for a in address[has_address]]
+        codes[has_address] = pd.factorize(np.array(stripped, dtype=object))[0]
+    lat = df["lat"].to_numpy(dtype=float)
+    lon = df["lon"].to_numpy(dtype=float)
+    located = ~has_address & ~np.isnan(lat) & ~np.isnan(lon)
+    if located.any():
+        cell = np.round(lat[located] * 1000).astype(np.int64) * 1_000_000 + np.round(
+            lon[located] * 1000
+        ).astype(np.int64)
+        offset = int(codes.max()) + 1
+        codes[located] = pd.factorize(cell)[0] + offset
+    return codes

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from civicgrid.evaluate.dataset import NS_PER_HOUR, Dataset, Level
+from civicgrid.evaluate.dataset import NS_PER_HOUR, Dataset, Level, place_codes
 from civicgrid.evaluate.metric_types import (
     METRICS,
     ORDER_FILTERS,
@@ -81,12 +81,19 @@ def _is_closed(df: pd.DataFrame) -> pd.Series:
     return df["status"].isin(CLOSED_STATES) & (df["closed"] >= 0)
 
 
-def _sums(df: pd.DataFrame, columns: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    """Per-entity sums of the given boolean/numeric columns."""
-    frame = pd.DataFrame({name: np.asarray(col, dtype=float) for name, col in columns.items()})
-    frame["entity"] = df["entity"].to_numpy()
-    grouped = frame.groupby("entity", sort=False).sum()
-    return {str(k): {str(c): float(v) for c, v in row.items()} for k, row in grouped.iterrows()}
+def _sums(ds: Dataset, df: pd.DataFrame, columns: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """Per-entity sums of the given boolean/numeric columns (one bincount per column)."""
+    index = df["eidx"].to_numpy()
+    keep = index >= 0
+    n = len(ds.entities)
+    totals = {
+        name: np.bincount(index[keep], weights=np.asarray(col, dtype=float)[keep], minlength=n)
+        for name, col in columns.items()
+    }
+    return {
+        evaluee.key: {name: float(values[i]) for name, values in totals.items()}
+        for i, evaluee in enumerate(ds.entities)
+    }
 
 
 def _values(
@@ -125,13 +132,13 @@ def _on_time(ds: Dataset, params: Mapping[str, Any]) -> dict[str, MetricValue]:
     on_time = closed & has_due & (df["closed"] <= df["due"])
     due = has_due & (closed | (df["due"] <= asof))
     overdue_open = has_due & ~closed & (df["due"] <= asof)
-    sums = _sums(df, {"due": due, "on_time": on_time, "overdue_open": overdue_open})
+    sums = _sums(ds, df, {"due": due, "on_time": on_time, "overdue_open": overdue_open})
     return _values(ds, "on_time_closure_rate", sums, _ratio("on_time", "due"))
 
 
 def _disposal(ds: Dataset, params: Mapping[str, Any]) -> dict[str, MetricValue]:
     df = _valid_orders(ds, params)
-    sums = _sums(df, {"orders": np.ones(len(df)), "closed": _is_closed(df)})
+    sums = _sums(ds, df, {"orders": np.ones(len(df)), "closed": _is_closed(df)})
     return _values(ds, "disposal_rate", sums, _ratio("closed", "orders"))
 
 
@@ -167,6 +174,7 @@ def _satisfaction(ds: Dataset, params: Mapping[str, Any]) -> dict[str, MetricVal
     df = _valid_orders(ds, params)
     s = df["satisfaction"]
     sums = _sums(
+        ds,
         df,
         {
             "satisfied": s.isin(SATISFIED),
@@ -194,17 +202,20 @@ def repeat_mask(ds: Dataset, window_days: float) -> pd.Series:
         return result
     base = ds.orders().drop_duplicates("id")
     base = base[~base["status"].isin(EXCLUDED_STATES)]
-    frame = base[["id", "reported", "reporter", "place", "category", "repeat_flag"]].copy()
-    frame["category"] = frame["category"].fillna("")
-    repeat = frame["repeat_flag"].to_numpy(copy=True)
+    ids = base["id"].to_numpy()
+    reported = base["reported"].to_numpy()
+    category = pd.factorize(base["category"].fillna(""))[0]
+    repeat = base["repeat_flag"].to_numpy(copy=True)
     window = window_days * 24 * NS_PER_HOUR
-    for key in ("reporter", "place"):
-        keyed = frame[frame[key].notna() & (frame[key].astype(str) != "")]
-        keyed = keyed.sort_values([key, "category", "reported"], kind="stable")
-        gap = keyed.groupby([key, "category"], sort=False)["reported"].diff()
-        hits = keyed.loc[gap.notna() & (gap <= window), "id"]
-        repeat |= frame["id"].isin(hits).to_numpy()
-    result = pd.Series(repeat, index=frame["id"].to_numpy())
+    reporter = base["reporter"].to_numpy(dtype="float64", na_value=np.nan)
+    reporter_codes = np.where(np.isnan(reporter), -1, pd.factorize(reporter)[0])
+    for codes in (reporter_codes, place_codes(base)):
+        order = np.lexsort((reported, category, codes))
+        k, c, t = codes[order], category[order], reported[order]
+        same = (k[1:] == k[:-1]) & (c[1:] == c[:-1]) & (k[1:] >= 0)
+        hit = same & (t[1:] - t[:-1] <= window)
+        repeat[order[1:][hit]] = True
+    result = pd.Series(repeat, index=ids)
     ds._cache[cache_key] = result
     return result
 
@@ -213,21 +224,21 @@ def _repeat(ds: Dataset, params: Mapping[str, Any]) -> dict[str, MetricValue]:
     df = _valid_orders(ds, params)
     flags = repeat_mask(ds, float(params["window_days"]))
     repeated = df["id"].map(flags).fillna(False).astype(bool)
-    sums = _sums(df, {"orders": np.ones(len(df)), "repeat": repeated})
+    sums = _sums(ds, df, {"orders": np.ones(len(df)), "repeat": repeated})
     return _values(ds, "repeat_complaint_rate", sums, _ratio("repeat", "orders"))
 
 
 def _in_grid(ds: Dataset, params: Mapping[str, Any]) -> dict[str, MetricValue]:
     df = _valid_orders(ds, params)
     closed = _is_closed(df)
-    sums = _sums(df, {"closed": closed, "in_grid": closed & df["in_grid"]})
+    sums = _sums(ds, df, {"closed": closed, "in_grid": closed & df["in_grid"]})
     return _values(ds, "resolved_in_grid_rate", sums, _ratio("in_grid", "closed"))
 
 
 def _returns(ds: Dataset, params: Mapping[str, Any]) -> dict[str, MetricValue]:
     df = _valid_orders(ds, params)
     sums = _sums(
-        df, {"orders": np.ones(len(df)), "returns": df["returns"], "reassigns": df["reassigns"]}
+        ds, df, {"orders": np.ones(len(df)), "returns": df["returns"], "reassigns": df["reassigns"]}
     )
     include = bool(params.get("include_reassign"))
 
@@ -240,14 +251,14 @@ def _returns(ds: Dataset, params: Mapping[str, Any]) -> dict[str, MetricValue]:
 
 def _reopen(ds: Dataset, params: Mapping[str, Any]) -> dict[str, MetricValue]:
     df = _valid_orders(ds, params)
-    sums = _sums(df, {"orders": np.ones(len(df)), "reopened": df["reopens"] > 0})
+    sums = _sums(ds, df, {"orders": np.ones(len(df)), "reopened": df["reopens"] > 0})
     return _values(ds, "reopen_rate", sums, _ratio("reopened", "orders"))
 
 
 def _proactive(ds: Dataset, params: Mapping[str, Any]) -> dict[str, MetricValue]:
     df = _valid_orders(ds, params)
     sums = _sums(
-        df, {"orders": np.ones(len(df)), "proactive": df["channel"].isin(PROACTIVE_CHANNELS)}
+        ds, df, {"orders": np.ones(len(df)), "proactive": df["channel"].isin(PROACTIVE_CHANNELS)}
     )
     return _values(ds, "proactive_discovery_rate", sums, _ratio("proactive", "orders"))
 

@@ -17,6 +17,7 @@ _QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
 _HALF = re.compile(r"^(\d{4})-?[Hh]([12])$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True, order=True)
@@ -42,6 +43,9 @@ class Period:
             if ".." in raw:
                 first, last = (part.strip() for part in raw.split("..", 1))
                 return cls(date.fromisoformat(first), date.fromisoformat(last))
+            if _DAY.match(raw):
+                day = date.fromisoformat(raw)
+                return cls(day, day)
             if m := _YEAR.match(raw):
                 year = int(m.group(1))
                 return cls(date(year, 1, 1), date(year, 12, 31))
