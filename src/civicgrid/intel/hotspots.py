@@ -34,9 +34,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
+from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -111,8 +114,10 @@ def extract_places(text: str, limit: int = 5, *, trim: bool = False) -> list[str
 
 
 _CUT_FLAGS = ("v", "p", "d", "c", "r")
+EARTH_RADIUS_M = 6_371_000.0
 
 
+@lru_cache(maxsize=65536)
 def _trim_stem(stem: str) -> str:
     import jieba.posseg
 
@@ -189,38 +194,27 @@ def heat_index(reporters: int, likes: int, span_days: float) -> tuple[float, flo
 class HotspotParams:
     threshold: float = 0.3  # minimum average similarity inside a cluster
     place_bonus: float = 0.25
-    place_mismatch: float = 0.5  # factor when both reports name places and share none
+    place_mismatch: float = 0.3  # factor when both reports name places and share none
     time_scale_days: float = 180.0
     max_distance_m: float = 500.0
     min_reports: int = 3
     body_chars: int = 150
-    max_reports: int = 12_000  # dense similarity matrix guard (about 0.6 GB at this size)
+    max_reports: int = 60_000  # pairwise work grows with n²: about a minute at this size
+    max_component: int = 15_000  # largest linked group clustered densely (~0.9 GB)
 
 
 def _texts(reports: Sequence[HotReport], body_chars: int) -> list[str]:
     return [f"{r.title} {r.title} {r.body.strip()[:body_chars]}" for r in reports]
 
 
-def text_similarity(reports: Sequence[HotReport], body_chars: int = 200) -> np.ndarray:
-    """Cosine similarity of character 2–3-gram TF-IDF vectors (dense n × n, float32)."""
+def tfidf_matrix(reports: Sequence[HotReport], body_chars: int = 150) -> sparse.csr_matrix:
+    """L2-normalised TF-IDF rows of character 2–3-grams (title twice + start of the body)."""
     texts = [_ADMIN.sub(" ", t) for t in _texts(reports, body_chars)]
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), min_df=2, sublinear_tf=True)
     try:
-        x = vec.fit_transform(texts)
-    except ValueError:  # empty vocabulary (tiny or empty input)
-        return np.eye(len(reports), dtype=np.float32)
-    sim: np.ndarray = (x @ x.T).toarray().astype(np.float32)
-    np.fill_diagonal(sim, 1.0)
-    return sim
-
-
-def _haversine_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    dlat = la[:, None] - la[None, :]
-    dlon = lo[:, None] - lo[None, :]
-    a = np.sin(dlat / 2) ** 2 + np.cos(la)[:, None] * np.cos(la)[None, :] * np.sin(dlon / 2) ** 2
-    dist: np.ndarray = 2 * 6_371_000.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    return dist
+        return sparse.csr_matrix(vec.fit_transform(texts), dtype=np.float32)
+    except ValueError:  # empty vocabulary (tiny or empty input): every report stands alone
+        return sparse.csr_matrix(sparse.eye(len(reports), dtype=np.float32))
 
 
 def report_places(reports: Sequence[HotReport]) -> list[list[str]]:
@@ -234,40 +228,96 @@ def report_places(reports: Sequence[HotReport]) -> list[list[str]]:
     return out
 
 
-def combined_similarity(
-    reports: Sequence[HotReport], params: HotspotParams, places: list[list[str]] | None = None
-) -> np.ndarray:
-    """Text similarity + same-place bonus, damped by time and cut by distance (see module doc)."""
-    sim = text_similarity(reports, params.body_chars)
+@dataclass
+class _Prepared:
+    """Everything the pairwise similarity needs, as arrays over the reports."""
+
+    text: sparse.csr_matrix  # n × terms
+    place: sparse.csr_matrix  # n × place keys (0/1)
+    named: np.ndarray  # report names at least one (usable) place
+    days: np.ndarray  # NaN when undated
+    lat: np.ndarray  # NaN when not located
+    lon: np.ndarray
+
+
+def _prepare(
+    reports: Sequence[HotReport], params: HotspotParams, places: list[list[str]]
+) -> _Prepared:
     n = len(reports)
-    places = places if places is not None else report_places(reports)
     keys = [{place_key(p) for p in ps} for ps in places]
-    index: dict[str, list[int]] = {}
+    counts = Counter(k for ks in keys for k in ks)
+    # a "place" shared by half the corpus is no place
+    usable = sorted(k for k, c in counts.items() if c < n // 2 + 2)
+    column = {k: c for c, k in enumerate(usable)}
+    rows, cols = [], []
     for i, ks in enumerate(keys):
         for k in ks:
-            index.setdefault(k, []).append(i)
-    same = np.zeros((n, n), dtype=bool)
-    for members in index.values():
-        if 1 < len(members) < n // 2 + 2:  # a "place" shared by half the corpus is no place
-            idx = np.array(members)
-            same[np.ix_(idx, idx)] = True
-    named = np.array([bool(ks) for ks in keys])
-    differ = named[:, None] & named[None, :] & ~same
-    sim = np.where(differ, sim * params.place_mismatch, sim + params.place_bonus * same)
-    # an undated report is not damped (its time distance counts as zero)
-    days = np.array([r.when.timestamp() if r.when else np.nan for r in reports]) / 86400.0
-    gap = np.nan_to_num(np.abs(days[:, None] - days[None, :]), nan=0.0)
-    sim *= np.exp(-gap / params.time_scale_days)
-    located = np.array([r.lat is not None and r.lon is not None for r in reports])
-    if located.any():
-        lat = np.array([r.lat if r.lat is not None else 0.0 for r in reports])
-        lon = np.array([r.lon if r.lon is not None else 0.0 for r in reports])
-        far = _haversine_m(lat, lon) > params.max_distance_m
-        both = located[:, None] & located[None, :]
-        sim[far & both] = 0.0
+            if k in column:
+                rows.append(i)
+                cols.append(column[k])
+    place = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, max(len(usable), 1))
+    )
+    return _Prepared(
+        text=tfidf_matrix(reports, params.body_chars),
+        place=place,
+        named=np.asarray(place.sum(axis=1)).ravel() > 0,
+        days=np.array([r.when.timestamp() / 86400.0 if r.when else np.nan for r in reports]),
+        lat=np.array(
+            [r.lat if r.lat is not None and r.lon is not None else np.nan for r in reports]
+        ),
+        lon=np.array(
+            [r.lon if r.lat is not None and r.lon is not None else np.nan for r in reports]
+        ),
+    )
+
+
+def _text_place(
+    prep: _Prepared, rows: np.ndarray, cols: np.ndarray, params: HotspotParams
+) -> np.ndarray:
+    """Text similarity with the same-place bonus / different-place factor, rows × cols."""
+    sim = np.asarray((prep.text[rows] @ prep.text[cols].T).todense(), dtype=np.float32)
+    same = np.asarray((prep.place[rows] @ prep.place[cols].T).todense()) > 0
+    differ = prep.named[rows][:, None] & prep.named[cols][None, :] & ~same
+    out: np.ndarray = np.where(
+        differ, sim * np.float32(params.place_mismatch), sim + np.float32(params.place_bonus) * same
+    )
+    return out
+
+
+def _time_space(prep: _Prepared, i: np.ndarray, j: np.ndarray, params: HotspotParams) -> np.ndarray:
+    """Factor in [0, 1] per pair (i[k], j[k]): time decay, 0 beyond the distance limit.
+
+    Distances use the equirectangular approximation (exact to well under 1 % at city scale).
+    An undated report is not damped; a report without coordinates is never cut by distance.
+    """
+    gap = np.nan_to_num(np.abs(prep.days[i] - prep.days[j]), nan=0.0)
+    factor: np.ndarray = np.exp(-gap / params.time_scale_days)
+    mean_lat = np.radians((prep.lat[i] + prep.lat[j]) / 2)
+    dx = np.radians(prep.lon[i] - prep.lon[j]) * np.cos(mean_lat)
+    dy = np.radians(prep.lat[i] - prep.lat[j])
+    with np.errstate(invalid="ignore"):
+        far = (dx * dx + dy * dy) * EARTH_RADIUS_M**2 > params.max_distance_m**2  # NaN: False
+    factor[far] = 0.0
+    return factor
+
+
+def _block(prep: _Prepared, idx: np.ndarray, params: HotspotParams) -> np.ndarray:
+    """Dense combined similarity among the reports ``idx`` (see the module docstring)."""
+    sim = _text_place(prep, idx, idx, params)
+    i, j = np.meshgrid(idx, idx, indexing="ij")
+    sim *= _time_space(prep, i.ravel(), j.ravel(), params).reshape(sim.shape).astype(np.float32)
     np.fill_diagonal(sim, 1.0)
     out: np.ndarray = np.clip(sim, 0.0, 1.0)
     return out
+
+
+def combined_similarity(
+    reports: Sequence[HotReport], params: HotspotParams, places: list[list[str]] | None = None
+) -> np.ndarray:
+    """The dense n × n combined similarity (for small inputs and inspection)."""
+    prep = _prepare(reports, params, places if places is not None else report_places(reports))
+    return _block(prep, np.arange(len(reports)), params)
 
 
 def cluster_labels(sim: np.ndarray, threshold: float) -> np.ndarray:
@@ -281,6 +331,52 @@ def cluster_labels(sim: np.ndarray, threshold: float) -> np.ndarray:
     np.fill_diagonal(dist, 0.0)
     tree = linkage(squareform(dist, checks=False), method="average")
     return np.asarray(fcluster(tree, t=1.0 - threshold, criterion="distance"))
+
+
+def _components(prep: _Prepared, n: int, params: HotspotParams, chunk: int = 1024) -> np.ndarray:
+    """Connected components of the graph of pairs with similarity >= threshold.
+
+    Exact shortcut: two average-linkage clusters merge only when their mean similarity reaches
+    the threshold, so at least one pair across them does; every final cluster therefore lies in
+    one component, and clustering component by component gives the same result as clustering
+    all reports at once, in memory that grows with ``chunk × n`` instead of n².
+    """
+    everything = np.arange(n)
+    rows_out, cols_out = [], []
+    for start in range(0, n, chunk):
+        rows = everything[start : start + chunk]
+        upper = _text_place(prep, rows, everything, params)  # time and distance only lower it
+        r, c = np.nonzero(upper >= params.threshold)
+        i, j = rows[r], c
+        keep = upper[r, c] * _time_space(prep, i, j, params) >= params.threshold
+        rows_out.append(i[keep])
+        cols_out.append(j[keep])
+    r_all, c_all = np.concatenate(rows_out), np.concatenate(cols_out)
+    graph = sparse.coo_matrix((np.ones(len(r_all), dtype=np.int8), (r_all, c_all)), shape=(n, n))
+    _count, labels = connected_components(graph, directed=False)
+    return np.asarray(labels)
+
+
+def cluster_reports(
+    reports: Sequence[HotReport], params: HotspotParams, places: list[list[str]]
+) -> list[np.ndarray]:
+    """Index arrays of the clusters with at least ``params.min_reports`` members."""
+    n = len(reports)
+    prep = _prepare(reports, params, places)
+    components = _components(prep, n, params)
+    clusters: list[np.ndarray] = []
+    for comp in np.unique(components):
+        idx = np.flatnonzero(components == comp)
+        if len(idx) < params.min_reports:
+            continue
+        if len(idx) > params.max_component:
+            raise ValueError(f"a linked group of {len(idx)} reports is too large to cluster")
+        labels = cluster_labels(_block(prep, idx, params), params.threshold)
+        for label in np.unique(labels):
+            members = idx[labels == label]
+            if len(members) >= params.min_reports:
+                clusters.append(members)
+    return clusters
 
 
 def _keywords(titles: list[str], top: int = 5) -> list[str]:
@@ -308,13 +404,10 @@ def find_hot_issues(
     if not reports:
         return []
     places = report_places(reports)
-    labels = cluster_labels(combined_similarity(reports, params, places), params.threshold)
-    issues: list[HotIssue] = []
-    for label in np.unique(labels):
-        idx = np.flatnonzero(labels == label)
-        if len(idx) < params.min_reports:
-            continue
-        issues.append(_summarise([reports[int(i)] for i in idx], [places[int(i)] for i in idx]))
+    issues = [
+        _summarise([reports[int(i)] for i in idx], [places[int(i)] for i in idx])
+        for idx in cluster_reports(reports, params, places)
+    ]
     issues.sort(key=lambda h: (-h.heat, -h.reports, h.members[0]))
     for rank, issue in enumerate(issues, start=1):
         issue.rank = rank

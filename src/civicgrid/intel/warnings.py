@@ -59,7 +59,7 @@ class Departure:
 class WarningParams:
     window: int = 7
     reference: int = 182
-    level: float = 0.95
+    level: float = 0.99
     z_threshold: float = 3.0
     min_difference: float = 3.0
     min_history: int = 28
