@@ -238,7 +238,7 @@ def _env() -> Environment:
     return env
 
 
-def radar_svg_points(values: list[float], radius: float = 90.0, centre: float = 110.0) -> str:
+def radar_svg_points(values: list[float], radius: float = 80.0, centre: float = 110.0) -> str:
     """SVG polygon points of a radar: one axis per value (0–100), first axis straight up."""
     n = max(len(values), 1)
     points = []
@@ -249,7 +249,7 @@ def radar_svg_points(values: list[float], radius: float = 90.0, centre: float = 
     return " ".join(points)
 
 
-def _axes(n: int, radius: float = 90.0, centre: float = 110.0) -> list[dict[str, float]]:
+def _axes(n: int, radius: float = 80.0, centre: float = 110.0) -> list[dict[str, float]]:
     out = []
     for i in range(n):
         angle = -math.pi / 2 + 2 * math.pi * i / n
@@ -257,8 +257,8 @@ def _axes(n: int, radius: float = 90.0, centre: float = 110.0) -> list[dict[str,
             {
                 "x": centre + radius * math.cos(angle),
                 "y": centre + radius * math.sin(angle),
-                "lx": centre + (radius + 14) * math.cos(angle),
-                "ly": centre + (radius + 14) * math.sin(angle),
+                "lx": centre + (radius + 16) * math.cos(angle),
+                "ly": centre + (radius + 16) * math.sin(angle),
             }
         )
     return out
