@@ -168,6 +168,28 @@ class BulkWriter:
         """``rows`` are ``(*values, id)``."""
         self.submit(self.update_sql(table, columns), rows)
 
+    def fetch_in(
+        self, select_sql: str, column: str, values: Sequence[Any], batch: int = 5000
+    ) -> list[Row]:
+        """``select_sql WHERE column IN (values)`` as plain tuples, straight from the driver.
+
+        For the per-chunk lookups of bulk imports: no statement compilation per call and no
+        Row objects. Runs on the caller's thread, so the writer must be idle (call ``wait()``).
+        """
+        if self._pending:
+            raise RuntimeError("fetch_in while the writer still has queued batches")
+        out: list[Row] = []
+        cursor = self.connection.connection.cursor()
+        try:
+            for i in range(0, len(values), batch):
+                part = list(values[i : i + batch])
+                marks = ", ".join([self._mark] * len(part))
+                cursor.execute(f"{select_sql} WHERE {self._quote(column)} IN ({marks})", part)
+                out.extend(tuple(r) for r in cursor.fetchall())
+        finally:
+            cursor.close()
+        return out
+
     def wait(self) -> None:
         """Block until every queued batch has run; re-raise the first error."""
         pending, self._pending = self._pending, []

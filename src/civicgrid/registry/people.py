@@ -10,20 +10,19 @@ changed-fields-only updates.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 
 from civicgrid.kit.i18n import _
 from civicgrid.models.registry import Household, Person
-from civicgrid.registry.bulk import Row, json_tags, json_text, rebuild_indexes, suspend_indexes
+from civicgrid.registry.bulk import Row, json_tags, rebuild_indexes, suspend_indexes
 from civicgrid.registry.codes import check_id_numbers, normalise_id_numbers
 from civicgrid.registry.importer import (
     Chunk,
     ImportContext,
-    changed_fields,
     has_any,
-    in_batches,
     limited_texts,
 )
 from civicgrid.registry.rules import (
@@ -58,21 +57,13 @@ INSERT_COLUMNS = (
     "updated_at",
 )
 HOUSEHOLD_COLUMNS = ("code", "node_id", "address", "lat", "lon", "created_at", "updated_at")
-_EXISTING = (
-    Person.id,
-    Person.id_number_index,
-    Person.name,
-    Person.gender,
-    Person.birth_date,
-    Person.phone_index,
-    Person.address,
-    Person.lat,
-    Person.lon,
-    Person.node_id,
-    Person.household_id,
-    Person.relation,
-    Person.tags,
+# Existing people are read straight from the driver; dates and JSON as text on both backends.
+_EXISTING_SQL = (
+    "SELECT id, id_number_index, name, gender, CAST(birth_date AS VARCHAR(10)), phone_index, "
+    "address, lat, lon, node_id, household_id, relation, CAST(tags AS TEXT) FROM person"
 )
+_ID, _INDEX, _NAME, _GENDER, _BIRTH, _PHONE, _ADDRESS = range(7)
+_LAT, _LON, _NODE, _HOUSEHOLD, _RELATION, _TAGS = range(7, 13)
 
 
 class PeopleHandler:
@@ -146,11 +137,17 @@ class PeopleHandler:
 
         good = chunk.good()
         id_index = dict(zip(good, ctx.cipher.index_many([ids[k] for k in good]), strict=True))
-        id_enc = dict(zip(good, ctx.cipher.encrypt_many([ids[k] for k in good]), strict=True))
         with_phone = [k for k in good if phones[k]]
-        phone_vals = [phones[k] or "" for k in with_phone]
-        phone_index = dict(zip(with_phone, ctx.cipher.index_many(phone_vals), strict=True))
-        phone_enc = dict(zip(with_phone, ctx.cipher.encrypt_many(phone_vals), strict=True))
+        phone_index = dict(
+            zip(
+                with_phone,
+                ctx.cipher.index_many([phones[k] or "" for k in with_phone]),
+                strict=True,
+            )
+        )
+        sealed = Sealed(ctx, ids, phones)
+        if not self.db_has_people:  # every row is new: encrypt now, while the writer works
+            sealed.seal(good, with_phone)
 
         # --- connection phase: the writer is idle from here on --------------------------------
         ctx.writer.wait()
@@ -165,7 +162,7 @@ class PeopleHandler:
             elif codes[k] and codes[k] in self.households:
                 node = self.households[codes[k]][1]
             if node is None and id_index[k] in existing:
-                nodes[k] = existing[id_index[k]]["node_id"]  # already placed: stays where it is
+                nodes[k] = existing[id_index[k]][_NODE]  # already placed: stays where it is
                 continue
             if node is None and ctx.options.scope is not None:
                 node = ctx.options.scope.id
@@ -199,71 +196,81 @@ class PeopleHandler:
             located.lons,
             located.lats,
         )
+        new_rows = [k for k in accepted if id_index[k] not in existing]
+        if self.db_has_people:
+            changed_phone = [
+                k
+                for k in accepted
+                if k in phone_index
+                and (id_index[k] not in existing or existing[id_index[k]][_PHONE] != phone_index[k])
+            ]
+            sealed.seal(new_rows, changed_phone)
 
         inserts: list[Row] = []
+        for k in new_rows:
+            household = self.households.get(codes[k]) if codes[k] else None
+            inserts.append(
+                (
+                    household[0] if household else None,
+                    nodes[k],
+                    names[k],
+                    check.genders[k],
+                    check.birth_dates[k],
+                    sealed.ids[k],
+                    id_index[k],
+                    sealed.phones.get(k),
+                    phone_index.get(k),
+                    addresses[k] or None,
+                    located.lats[k],
+                    located.lons[k],
+                    relations[k] or None,
+                    json_tags(tags[k] or ()),
+                    ctx.source,
+                    self.now_db,
+                    self.now_db,
+                )
+            )
+        ctx.writer.insert(self.table, INSERT_COLUMNS, inserts)
+        ctx.inserted += len(inserts)
+
         updates: dict[tuple[str, ...], list[Row]] = {}
         for k in accepted:
-            household = self.households.get(codes[k]) if codes[k] else None
             old = existing.get(id_index[k])
             if old is None:
-                inserts.append(
-                    (
-                        household[0] if household else None,
-                        nodes[k],
-                        names[k],
-                        check.genders[k],
-                        check.birth_dates[k],
-                        id_enc[k],
-                        id_index[k],
-                        phone_enc.get(k),
-                        phone_index.get(k),
-                        addresses[k] or None,
-                        located.lats[k],
-                        located.lons[k],
-                        relations[k] or None,
-                        json_tags(tags[k] or ()),
-                        ctx.source,
-                        self.now_db,
-                        self.now_db,
-                    )
-                )
                 continue
-            new: dict[str, Any] = {
-                "name": names[k],
-                "gender": check.genders[k],
-                "birth_date": check.birth_dates[k],
-            }
-            if k in phone_index:
-                new["phone_index"] = phone_index[k]
-            if addresses[k]:
-                new["address"] = addresses[k]
-            if relations[k]:
-                new["relation"] = relations[k]
-            if tags[k] is not None:
-                new["tags"] = list(tags[k] or ())
+            household = self.households.get(codes[k]) if codes[k] else None
+            changed: dict[str, Any] = {}
+            for column, value, current in (
+                ("name", names[k], old[_NAME]),
+                ("gender", check.genders[k], old[_GENDER]),
+                ("birth_date", check.birth_dates[k], old[_BIRTH]),
+                ("address", addresses[k], old[_ADDRESS]),
+                ("relation", relations[k], old[_RELATION]),
+            ):
+                if value and value != current:
+                    changed[column] = value
+            if k in phone_index and phone_index[k] != old[_PHONE]:
+                changed["phone_index"] = phone_index[k]
+                changed["phone_enc"] = sealed.phones[k]
+            if tags[k] is not None and not _same_tags(old[_TAGS], tags[k] or ()):
+                changed["tags"] = json_tags(tags[k] or ())
+            lat, lon = located.lats[k], located.lons[k]
             if k in explicit:
-                new["node_id"] = nodes[k]
-                if located.lons[k] is not None:
-                    new["lat"], new["lon"] = located.lats[k], located.lons[k]
-            if household is not None:
-                new["household_id"] = household[0]
-                if k not in explicit and old["household_id"] != household[0]:
-                    new["node_id"] = nodes[k]
-            changed = changed_fields(old, new)
+                if nodes[k] != old[_NODE]:
+                    changed["node_id"] = nodes[k]
+                if lon is not None and (_moved(old[_LAT], lat) or _moved(old[_LON], lon)):
+                    changed["lat"], changed["lon"] = lat, lon
+            if household is not None and household[0] != old[_HOUSEHOLD]:
+                changed["household_id"] = household[0]
+                if k not in explicit and nodes[k] != old[_NODE]:
+                    changed["node_id"] = nodes[k]
             if not changed:
                 ctx.unchanged += 1
                 continue
-            if "phone_index" in changed:
-                changed["phone_enc"] = phone_enc[k]
-            if "tags" in changed:
-                changed["tags"] = json_text(changed["tags"])
             columns = (*sorted(changed), "updated_at")
-            row = (*(changed[c] for c in columns[:-1]), self.now_db, old["id"])
+            row = (*(changed[c] for c in columns[:-1]), self.now_db, old[_ID])
             updates.setdefault(columns, []).append(row)
             ctx.updated += 1
-
-        ctx.writer.insert(self.table, INSERT_COLUMNS, inserts)
-        ctx.inserted += len(inserts)
         for columns, rows in updates.items():
             ctx.writer.update(self.table, columns, rows)
 
@@ -333,11 +340,9 @@ class PeopleHandler:
         wanted = [c for c in codes if c not in self.households]
         if not wanted or not (created or self.db_had_households):
             return
-        h = Household.__table__.c
-        for part in in_batches(wanted):
-            stmt = select(h.id, h.code, h.node_id).where(h.code.in_(part))
-            for row in self.ctx.connection.execute(stmt):
-                self.households[row.code] = (row.id, row.node_id)
+        found = self.ctx.writer.fetch_in("SELECT id, code, node_id FROM household", "code", wanted)
+        for household_id, code, node_id in found:
+            self.households[code] = (household_id, node_id)
 
     def _create_households(
         self,
@@ -368,12 +373,36 @@ class PeopleHandler:
         writer.wait()
         self._load_households(set(new), created=True)
 
-    def _existing(self, indexes: list[str]) -> dict[str, dict[str, Any]]:
+    def _existing(self, indexes: list[str]) -> dict[str, Row]:
+        """People already registered, by blind index, as tuples (see ``_EXISTING_SQL``)."""
         if not indexes or not self.db_has_people:
             return {}
-        found: dict[str, dict[str, Any]] = {}
-        for part in in_batches(indexes):
-            stmt = select(*_EXISTING).where(Person.id_number_index.in_(part))
-            for row in self.ctx.connection.execute(stmt):
-                found[row.id_number_index] = dict(row._mapping)
-        return found
+        rows = self.ctx.writer.fetch_in(_EXISTING_SQL, "id_number_index", indexes)
+        return {row[_INDEX]: row for row in rows}
+
+
+class Sealed:
+    """Ciphertexts of a chunk's ID numbers and phones, computed for the rows that need them."""
+
+    def __init__(self, ctx: ImportContext, ids: list[str], phones: list[str | None]) -> None:
+        self.ctx, self.id_texts, self.phone_texts = ctx, ids, phones
+        self.ids: dict[int, str] = {}
+        self.phones: dict[int, str] = {}
+
+    def seal(self, id_rows: list[int], phone_rows: list[int]) -> None:
+        encrypt = self.ctx.cipher.encrypt_many
+        self.ids.update(zip(id_rows, encrypt([self.id_texts[k] for k in id_rows]), strict=True))
+        phones = [self.phone_texts[k] or "" for k in phone_rows]
+        self.phones.update(zip(phone_rows, encrypt(phones), strict=True))
+
+
+def _same_tags(stored: str | None, tags: tuple[str, ...]) -> bool:
+    if stored == json_tags(tags):
+        return True
+    return sorted(json.loads(stored or "[]")) == list(tags)
+
+
+def _moved(old: float | None, new: float | None) -> bool:
+    if old is None or new is None:
+        return old is not new
+    return abs(old - new) > 1e-9
