@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import stat
 from pathlib import Path
 
@@ -79,6 +80,8 @@ json_values = st.recursive(
 @given(value=json_values)
 def test_canonical_round_trip(value: object) -> None:
     data = canonical.dumps(value)
+    standard = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert data == standard.encode()  # the same bytes as the standard library's encoder
     assert canonical.loads(data) == value
     assert canonical.dumps(canonical.loads(data)) == data
 

@@ -14,6 +14,7 @@ Rules (documented in docs/ledger.md so that anyone can reproduce them):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -90,6 +91,28 @@ def _check_slow(value: Any, path: str) -> None:
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _make_encode() -> Callable[[Any], str]:
+    """The C encoder built once (``JSONEncoder.encode`` rebuilds it on every call); same output."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has it
+        return _ENCODER.encode
+    chunks = make(
+        None, _no_default, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_encode = _make_encode()
+
+
 def dumps(value: Any) -> bytes:
     """The canonical UTF-8 bytes of ``value`` (checked first)."""
     check(value)
@@ -99,7 +122,7 @@ def dumps(value: Any) -> bytes:
 def encode_unchecked(value: Any) -> bytes:
     """Canonical bytes of a value already checked (the hot path of appends)."""
     try:
-        return _ENCODER.encode(value).encode()
+        return _encode(value).encode()
     except UnicodeEncodeError as exc:
         raise CanonicalError("string is not valid Unicode (lone surrogate)") from exc
 
