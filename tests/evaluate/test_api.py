@@ -70,6 +70,10 @@ def test_run_explain_radar_trend(client: TestClient, march: World) -> None:
     assert saved["entities"] == result["entities"]
     again = client.get(f"/api/evaluate/runs/{result['run_id']}/explain", params={"entity": key})
     assert again.json()["summary"] == explained["summary"]
+    run_radar = client.get(f"/api/evaluate/runs/{result['run_id']}/radar", params={"keys": key})
+    assert [s["name"] for s in run_radar.json()["series"]] == ["张三"]
+    run_ranking = client.get(f"/api/evaluate/runs/{result['run_id']}/ranking").json()
+    assert [r["rank"] for r in run_ranking] == [1, 2]
     radar = client.get("/api/evaluate/radar", params=Q).json()
     assert radar["axes"] == ["基础工作", "事件处置", "群众满意"]
     assert len(radar["series"]) == 2

@@ -1,5 +1,8 @@
-"""JSON routes of the evaluation engine (no authentication yet: the permission layer will guard
-these routes; every handler parses, calls a service, returns)."""
+"""JSON routes of the evaluation engine; every handler parses, calls a service, returns.
+
+The whole router needs ``evaluation:read`` (``evaluation:write`` to change anything) and a ``scope``
+within the caller's territory: ``auth.deps.guard`` where it is included (web/routes.py). Saved runs
+are scoped by ``auth.policy`` (resource ``evaluation_run``)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 
+from civicgrid.auth import policy
+from civicgrid.auth.deps import CurrentSubject
 from civicgrid.errors import TooLarge
 from civicgrid.evaluate import report, service
 from civicgrid.evaluate.config import IndicatorSystem, parse_system
@@ -30,6 +36,7 @@ from civicgrid.evaluate.schemas import (
 )
 from civicgrid.kit.i18n import _
 from civicgrid.kit.web import DB
+from civicgrid.models.evaluation import EvaluationRun
 
 router = APIRouter(prefix="/api/evaluate", tags=["evaluation"])
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -219,20 +226,39 @@ def report_html(
 
 
 @router.get("/runs")
-def list_runs(db: DB, system: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """Saved evaluation runs, newest first."""
-    return service.list_runs(db, system=system, limit=limit)
+def list_runs(
+    db: DB, subject: CurrentSubject, system: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Saved evaluation runs within my scope, newest first."""
+    mine = set(db.scalars(policy.readable(select(EvaluationRun.id), subject, EvaluationRun)))
+    return [r for r in service.list_runs(db, system=system, limit=limit) if r["id"] in mine]
 
 
 @router.get("/runs/{run_id}")
-def get_run(db: DB, run_id: int) -> EvaluationResult:
+def get_run(db: DB, run_id: int, subject: CurrentSubject) -> EvaluationResult:
+    policy.access(db, subject, EvaluationRun, run_id)  # 404 outside my scope
     return service.get_run(db, run_id)
 
 
 @router.get("/runs/{run_id}/explain")
-def explain_run(db: DB, run_id: int, entity: str) -> Explanation:
+def explain_run(db: DB, run_id: int, entity: str, subject: CurrentSubject) -> Explanation:
     """The drill-down of one entity in a saved run."""
+    policy.access(db, subject, EvaluationRun, run_id)
     return service.explain(service.get_run(db, run_id), entity)
+
+
+@router.get("/runs/{run_id}/ranking")
+def ranking_run(db: DB, run_id: int) -> list[RankRow]:
+    return service.ranking(service.get_run(db, run_id))
+
+
+@router.get("/runs/{run_id}/radar")
+def radar_run(
+    db: DB,
+    run_id: int,
+    keys: list[str] | None = Query(None, description="Entities to draw (default: top 5)."),
+) -> RadarData:
+    return service.radar(service.get_run(db, run_id), keys)
 
 
 @router.post("/surveys")

@@ -293,7 +293,7 @@ def _patrol_coverage(ds: Dataset, params: Mapping[str, Any]) -> dict[str, Metric
 def _resident_reporting(ds: Dataset, params: Mapping[str, Any]) -> dict[str, MetricValue]:
     df = ds.orders()
     reports = df[df["in_period"] & df["channel"].isin(RESIDENT_CHANNELS)]
-    people = ds.registry_counts("person", 365)
+    people = ds.registry_counts("person", 180)  # record counts; 180 shares the cached query
     per_entity = reports.groupby("entity").size()
     sums = {
         e.key: {
