@@ -221,3 +221,14 @@ def test_excel_rejects_non_workbooks() -> None:
 
     with pytest.raises(Invalid, match="无法读取 Excel 文件"):
         read_excel(BytesIO(b"not a workbook"), origin="x.xlsx")
+
+
+def test_a_system_built_without_parse_system_is_checked_on_use() -> None:
+    from civicgrid.evaluate.config import IndicatorSystem
+
+    system = IndicatorSystem.model_validate(minimal())
+    assert system.global_weights()["A1"] == pytest.approx(0.3)
+    data = minimal()
+    data["indicators"][1]["weight"] = 0.5
+    with pytest.raises(SystemConfigError, match=r"权重之和为 1\.1"):
+        IndicatorSystem.model_validate(data).global_weights()

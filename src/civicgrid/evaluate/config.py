@@ -169,11 +169,20 @@ class IndicatorSystem(BaseModel):
     def leaves(self) -> list[Indicator]:
         return [node for node, _p, _d in self.walk() if node.is_leaf]
 
+    def _resolved(self) -> None:
+        """Weights are resolved by ``parse_system``; a system built otherwise is checked now."""
+        if not self._local:
+            problems = _check(self)
+            if problems:
+                _raise(self.name, problems)
+
     def local_weight(self, key: str) -> float:
+        self._resolved()
         return self._local[key]
 
     def global_weights(self) -> dict[str, float]:
         """Product of local weights from the root: Σ over the leaves is 1."""
+        self._resolved()
         out: dict[str, float] = {}
         for node, parent, _depth in self.walk():
             base = out[parent.key] if parent is not None else 1.0
@@ -182,6 +191,7 @@ class IndicatorSystem(BaseModel):
 
     @property
     def ahp_results(self) -> dict[str, AhpResult]:
+        self._resolved()
         return dict(self._ahp)
 
     def to_data(self) -> dict[str, Any]:
