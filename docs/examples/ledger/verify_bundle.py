@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -50,7 +51,9 @@ def check_sth(sth: dict[str, Any], key: dict[str, str]) -> bytes:
     return b64d(sth["sha256_root_hash"])
 
 
-def check_inclusion(index: int, size: int, leaf_hash: bytes, path: list[bytes], root: bytes) -> None:
+def check_inclusion(
+    index: int, size: int, leaf_hash: bytes, path: list[bytes], root: bytes
+) -> None:
     """RFC 9162 §2.1.3.2."""
     if index >= size:
         raise NotVerified("index outside the tree")
@@ -105,7 +108,9 @@ def check_entry(bundle: dict[str, Any], key: dict[str, str]) -> str:
     if proof["leaf_index"] != index or proof["tree_size"] != bundle["sth"]["tree_size"]:
         raise NotVerified("proof is about another leaf or head")
     leaf_hash = hashlib.sha256(b"\x00" + leaf).digest()
-    check_inclusion(index, proof["tree_size"], leaf_hash, [b64d(p) for p in proof["audit_path"]], root)
+    check_inclusion(
+        index, proof["tree_size"], leaf_hash, [b64d(p) for p in proof["audit_path"]], root
+    )
     fields = json.loads(leaf)
     if fields["seq"] != index:
         raise NotVerified("leaf is not at its own position")
@@ -132,7 +137,7 @@ def check_prefix(bundle: dict[str, Any], old_sth: dict[str, Any], key: dict[str,
 
 
 def main(argv: list[str]) -> int:
-    files = [json.loads(open(path, encoding="utf-8").read()) for path in argv[1:]]
+    files = [json.loads(Path(path).read_text(encoding="utf-8")) for path in argv[1:]]
     key, bundle = files[0], files[1]
     try:
         if "consistency" in bundle:
