@@ -14,7 +14,7 @@ only rule, and ``wait()`` re-raises any error the writer met.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import json
 import os
@@ -46,12 +46,13 @@ class BulkCipher:
     def encrypt_many(self, values: Sequence[str]) -> list[str]:
         nonces = os.urandom(12 * len(values))
         seal = self._aead.encrypt
-        b64 = base64.b64encode
+        b64 = binascii.b2a_base64
         prefix = self._prefix
         out = []
         for i, value in enumerate(values):
             nonce = nonces[12 * i : 12 * i + 12]
-            out.append(prefix + b64(nonce + seal(nonce, value.encode("utf-8"), None)).decode())
+            sealed = b64(nonce + seal(nonce, value.encode(), None), newline=False)
+            out.append(prefix + sealed.decode())
         return out
 
     def index_many(self, values: Sequence[str]) -> list[str]:
@@ -60,7 +61,10 @@ class BulkCipher:
         out = []
         for value in values:
             h = inner()
-            h.update(value.strip().upper().encode("utf-8"))
+            if value.isascii() and (value.isdigit() or value.isupper()) and value == value.strip():
+                h.update(value.encode())  # already normalised (ID numbers, phones): skip
+            else:
+                h.update(value.strip().upper().encode())
             o = outer()
             o.update(h.digest())
             out.append(o.hexdigest())

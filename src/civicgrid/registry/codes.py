@@ -7,6 +7,7 @@ must agree with ``parse_id_number`` on every input (a property test holds them t
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,10 +70,13 @@ def normalise_id_number(value: str) -> str:
     return "".join(value.split()).upper()
 
 
+_SPACE_NOT_NEWLINE = re.compile(r"[^\S\n]")
+
+
 def normalise_id_numbers(values: Sequence[str]) -> list[str]:
     """``normalise_id_number`` over a column; plain ASCII columns take one C-level pass."""
     joined = "\n".join(values)
-    if joined.isascii() and " " not in joined and "\t" not in joined and "\r" not in joined:
+    if joined.isascii() and _SPACE_NOT_NEWLINE.search(joined) is None:
         out = joined.upper().split("\n")
         if len(out) == len(values):
             return out

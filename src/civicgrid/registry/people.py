@@ -27,6 +27,7 @@ from civicgrid.registry.importer import (
 )
 from civicgrid.registry.rules import (
     GENDER_LABEL,
+    GENDERS,
     RuleError,
     number_lost_digits,
     parse_date,
@@ -81,6 +82,7 @@ class PeopleHandler:
             self.rebuild = suspend_indexes(ctx.connection, self.table.name)
         self.now_db = ctx.writer.bind_value(self.table, "created_at", ctx.now)
         self.today = dt.date.today()
+        self.dates: dict[str, str] = {}
 
     # --- CPU phase: runs while the writer inserts the previous chunk ----------------------------
 
@@ -88,15 +90,16 @@ class PeopleHandler:
         ctx = self.ctx
         n = chunk.n
         names = limited_texts(ctx, chunk, "name", 100, _("姓名"))
-        for k, name in enumerate(names):
-            if not name:
-                ctx.fail(chunk, k, "name", name, _("姓名为空"))
+        if not all(names):
+            for k, name in enumerate(names):
+                if not name:
+                    ctx.fail(chunk, k, "name", name, _("姓名为空"))
 
         id_texts = chunk.text("id_number") or [""] * n
         id_raw = chunk.raw("id_number") or [None] * n
         ids = normalise_id_numbers(id_texts)
         check = check_id_numbers(ids, today=self.today)
-        for k, reason in enumerate(check.reasons):
+        for k, reason in enumerate(check.reasons if check.reasons.count(None) != n else ()):
             if reason is not None:
                 if number_lost_digits(id_raw[k]):
                     reason = _(
@@ -125,7 +128,7 @@ class PeopleHandler:
 
         tags: list[tuple[str, ...] | None] = [None] * n
         tag_texts = chunk.text("tags")
-        if tag_texts is not None:
+        if tag_texts is not None and any(tag_texts):
             for k, text in enumerate(tag_texts):
                 if text:
                     try:
@@ -287,7 +290,7 @@ class PeopleHandler:
             return
         for k, text in enumerate(texts):
             derived = genders[k]
-            if not text or derived is None:
+            if not text or derived is None or GENDERS.get(text) == derived:
                 continue
             label = GENDER_LABEL[derived]
             try:
@@ -315,17 +318,23 @@ class PeopleHandler:
         texts = chunk.text("birth_date")
         if raw is None or texts is None:
             return
+        seen = self.dates  # text → ISO date, a file has a few tens of thousands of distinct ones
         for k, text in enumerate(texts):
             if not text:
                 continue
             value = raw[k]
-            try:
-                given = parse_date_text(value) if value.__class__ is str else parse_date(value)
-            except RuleError as exc:
-                self.ctx.fail(chunk, k, "birth_date", text, str(exc))
-                continue
+            given = seen.get(text) if value.__class__ is str else None
+            if given is None:
+                try:
+                    day = parse_date_text(value) if value.__class__ is str else parse_date(value)
+                except RuleError as exc:
+                    self.ctx.fail(chunk, k, "birth_date", text, str(exc))
+                    continue
+                given = day.isoformat()
+                if value.__class__ is str:
+                    seen[text] = given
             derived = births[k]
-            if derived is not None and given.isoformat() != derived:
+            if derived is not None and given != derived:
                 self.ctx.warn(
                     chunk,
                     k,
