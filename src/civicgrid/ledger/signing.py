@@ -108,17 +108,20 @@ class SignedTreeHead:
             raise SignatureError("a signed tree head is a JSON object")
         if data.get("signature_algorithm", SIGNATURE_ALGORITHM) != SIGNATURE_ALGORITHM:
             raise SignatureError("unsupported signature algorithm")
-        size, ts = data.get("tree_size"), data.get("timestamp")
-        for name, value in (("tree_size", size), ("timestamp", ts)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise SignatureError(f"{name} must be a non-negative integer")
         return cls(
-            tree_size=int(size),  # type: ignore[arg-type]
-            timestamp=int(ts),  # type: ignore[arg-type]
+            tree_size=_count(data, "tree_size"),
+            timestamp=_count(data, "timestamp"),
             root_hash=unb64(data.get("sha256_root_hash"), "sha256_root_hash"),
             log_id=unb64(data.get("log_id"), "log_id"),
             signature=unb64(data.get("tree_head_signature"), "tree_head_signature"),
         )
+
+
+def _count(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SignatureError(f"{name} must be a non-negative integer")
+    return value
 
 
 def public_key_from_json(data: Any) -> bytes:
