@@ -347,3 +347,33 @@ def test_bulk_load_rebuilds_indexes(db: Session, world: World, tmp_path: Path) -
     with pytest.raises(IntegrityError):
         db.flush()
     savepoint.rollback()
+
+
+def test_thread_bound_sqlite_connection_falls_back_to_synchronous_writes(tmp_path: Path) -> None:
+    """An engine made without ``check_same_thread=False`` still imports (writes on the caller's
+    thread instead of the writer thread)."""
+    from sqlalchemy import func
+
+    from civicgrid.kit import migrate
+    from civicgrid.kit.db import make_engine
+    from civicgrid.registry.bulk import BulkWriter
+    from tests.fixtures.world import build_world
+
+    url = f"sqlite:///{tmp_path / 'plain.db'}"
+    engine = make_engine(url, connect_args={"check_same_thread": True})
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        build_world(session)
+        probe = BulkWriter(session.connection(), threaded=True)
+        assert probe._pool is None  # fell back to synchronous writes
+        probe.close()
+        result = service.import_rows(
+            session,
+            kind="people",
+            header=["姓名", "身份证号", "经度", "纬度"],
+            rows=[["甲", ID_A, *D11], ["乙", ID_B, *D12]],
+            cipher=cipher(),
+        )
+        assert result.rows_inserted == 2
+        assert session.scalar(select(func.count()).select_from(Person)) == 2
+    engine.dispose()

@@ -115,9 +115,22 @@ class BulkWriter:
         self._quote = dialect.identifier_preparer.quote
         self._pool = ThreadPoolExecutor(1, "bulk-writer") if threaded else None
         self._pending: list[Future[None]] = []
+        if self._pool is not None and not self._pool.submit(self._usable_here).result():
+            self._shutdown()  # a SQLite connection bound to its thread: write synchronously
         self._sql: dict[tuple[str, str, tuple[str, ...]], str] = {}
         self.rows_written = 0
         self._failed = False
+
+    def _usable_here(self) -> bool:
+        """Whether the connection may be used from the writer thread (SQLite connections opened
+        without ``check_same_thread=False`` refuse; ``make_engine`` opens them that way)."""
+        try:
+            self.connection.exec_driver_sql("SELECT 1").all()
+        except Exception as exc:
+            if "thread" in str(exc).lower():
+                return False
+            raise
+        return True
 
     def bind_value(self, table: Table, column: str, value: Any) -> Any:
         """A constant converted once by the column type (e.g. a UTC datetime for SQLite)."""

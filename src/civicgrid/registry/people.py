@@ -72,7 +72,7 @@ class PeopleHandler:
         self.ctx = ctx
         self.table: Table = Person.__table__  # type: ignore[assignment]
         self.households_table: Table = Household.__table__  # type: ignore[assignment]
-        self.seen: dict[str, int] = {}  # blind index → row number of the first accepted row
+        self.seen: dict[str, int] = {}  # ID number → row number of the first accepted row
         self.households: dict[str, tuple[int, int | None]] = {}  # code → (id, node id)
         self.db_has_people = has_any(ctx.session, Person.id)
         self.db_had_households = has_any(ctx.session, Household.id)
@@ -178,7 +178,7 @@ class PeopleHandler:
         for k in good:
             if not chunk.ok[k]:
                 continue
-            first = self.seen.get(id_index[k])
+            first = self.seen.get(ids[k])
             if first is not None:
                 ctx.fail(
                     chunk,
@@ -188,7 +188,7 @@ class PeopleHandler:
                     _("与第 {n} 行身份证号重复（同一人只导入一次）").format(n=first),
                 )
                 continue
-            self.seen[id_index[k]] = chunk.rows[k]
+            self.seen[ids[k]] = chunk.rows[k]
             accepted.append(k)
 
         self._create_households(
