@@ -87,6 +87,12 @@ class Calendar:
 
     def matrix(self, days: pd.DatetimeIndex) -> np.ndarray:
         days = pd.DatetimeIndex(days).normalize()
+        n = len(days)
+        if n > 1 and (days[-1] - days[0]).days == n - 1:  # a contiguous run: cached
+            return _cached_matrix(self.country, self.fourier, days[0].date(), n)
+        return self._matrix(days)
+
+    def _matrix(self, days: pd.DatetimeIndex) -> np.ndarray:
         dow = days.day_of_week.to_numpy()
         cols: list[np.ndarray] = [(dow == i).astype(float) for i in range(7)]
         doy = days.day_of_year.to_numpy().astype(float)
@@ -104,6 +110,15 @@ class Calendar:
                 window = (since_spring >= -3) & (since_spring <= 10)
                 cols.append(np.nan_to_num(window.astype(float)))
         return np.column_stack(cols)
+
+
+@lru_cache(maxsize=256)
+def _cached_matrix(country: str | None, fourier: int, start: date, n: int) -> np.ndarray:
+    """Many series share one date range (every group spans the whole file): build it once."""
+    days = pd.date_range(start, periods=n, freq="D")
+    out = Calendar(country, fourier)._matrix(days)
+    out.setflags(write=False)
+    return out
 
 
 def _after_holiday(
