@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from civicgrid.config import get_settings
-from civicgrid.demo import orders, population, registries, territory
+from civicgrid.demo import orderrows, population, registries, territory
 from civicgrid.demo.sizes import DEFAULT_SEED, SIZES, Size, reference_date
 from civicgrid.errors import Conflict, Invalid
 from civicgrid.kit.crypto import FieldCipher
@@ -202,7 +202,7 @@ def generate_city(
     lap("registries")
 
     rep.start("orders", _("工单"), spec.work_orders)
-    figures = orders.write_orders(
+    figures = orderrows.write_orders(
         conn,
         streams[7],
         terr,
