@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -122,22 +123,27 @@ class Table:
     estimated_rows: int | None = None
     _records: Iterator[tuple[int, list[Cell]]] = field(default_factory=lambda: iter(()))
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    _translate: Callable[[Exception], Exception] | None = None
 
     def records(self) -> Iterator[tuple[int, list[Cell]]]:
         """``(row_number, cells)``; ``cells`` has exactly ``len(header)`` entries."""
         width = len(self.header)
         text_only = self.format == "csv"
-        for row_number, cells in self._records:
-            if text_only:
-                if not "".join(cells).strip():
+        try:
+            for row_number, cells in self._records:
+                if text_only:
+                    first = cells[0] if cells else ""
+                    if (not first or first.isspace()) and not "".join(cells).strip():
+                        continue
+                elif all(cell_is_blank(c) for c in cells):
                     continue
-            elif all(cell_is_blank(c) for c in cells):
-                continue
-            if len(cells) < width:
-                cells = list(cells) + [None] * (width - len(cells))
-            elif len(cells) > width:
-                cells = list(cells[:width])
-            yield row_number, cells
+                if len(cells) != width:
+                    cells = (list(cells) + [None] * width)[:width]
+                yield row_number, cells
+        except csv.Error as exc:
+            if self._translate is None:
+                raise
+            raise self._translate(exc) from exc
 
     def rows(self) -> Iterator[tuple[int, dict[str, Cell]]]:
         """``(row_number, {header: cell})``; repeated header names get a ``.2``, ``.3`` suffix."""
@@ -191,13 +197,6 @@ def _split_header(
     return chosen[0], header, rest
 
 
-def _chain(
-    first: list[tuple[int, list[Cell]]], more: Iterator[tuple[int, list[Cell]]]
-) -> Iterator[tuple[int, list[Cell]]]:
-    yield from first
-    yield from more
-
-
 def _open_csv(path: Path, predicate: HeaderPredicate | None) -> Table:
     encoding, lines = detect_encoding(path)
     fh: IO[str] = path.open("r", encoding=encoding, newline="")
@@ -205,15 +204,15 @@ def _open_csv(path: Path, predicate: HeaderPredicate | None) -> Table:
     fh.seek(0)
     reader = csv.reader(fh, delimiter=_delimiter(first_line))
 
-    def numbered() -> Iterator[tuple[int, list[Cell]]]:
-        try:
-            yield from enumerate(reader, start=1)
-        except csv.Error as exc:
-            raise Invalid(_("CSV 第 {n} 行格式错误：{e}").format(n=reader.line_num, e=exc)) from exc
+    def translate(exc: Exception) -> Exception:
+        return Invalid(_("CSV 第 {n} 行格式错误：{e}").format(n=reader.line_num, e=exc))
 
-    stream = numbered()
+    stream = enumerate(reader, start=1)
     try:
         header_row, header, rest = _split_header(stream, predicate)
+    except csv.Error as exc:
+        fh.close()
+        raise translate(exc) from exc
     except BaseException:
         fh.close()
         raise
@@ -223,9 +222,10 @@ def _open_csv(path: Path, predicate: HeaderPredicate | None) -> Table:
         format="csv",
         encoding=encoding,
         filename=path.name,
-        estimated_rows=max(0, lines - header_row + 1),
-        _records=_chain(rest, stream),
+        estimated_rows=max(0, lines - header_row),
+        _records=itertools.chain(rest, stream),
         _closers=[fh.close],
+        _translate=translate,
     )
 
 
@@ -268,7 +268,7 @@ def _open_xlsx(path: Path, predicate: HeaderPredicate | None, sheet: str | None)
         format="xlsx",
         filename=path.name,
         estimated_rows=max(0, estimated - header_row) if estimated else None,
-        _records=_chain(rest, stream),
+        _records=itertools.chain(rest, stream),
         _closers=[wb.close],
     )
 

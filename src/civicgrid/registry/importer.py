@@ -12,6 +12,7 @@ hands ready rows to the ``BulkWriter``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -82,8 +83,8 @@ class Chunk:
     def __init__(
         self, records: list[tuple[int, list[Any]]], mapping: ColumnMapping, *, text_only: bool
     ) -> None:
-        self.rows = [r for r, _c in records]
-        self.cells = [c for _r, c in records]
+        self.rows: list[int] = list(map(itemgetter(0), records))
+        self.cells: list[list[Any]] = list(map(itemgetter(1), records))
         self.text_only = text_only  # every cell is a str (CSV): cheaper column access
         self.n = len(records)
         self.ok = [True] * self.n
@@ -201,13 +202,7 @@ HandlerFactory = Callable[[ImportContext], Handler]
 
 
 def _chunks(records: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[Any]]:
-    chunk: list[tuple[int, list[Any]]] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
+    while chunk := list(itertools.islice(records, size)):
         yield chunk
 
 
