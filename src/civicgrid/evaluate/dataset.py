@@ -224,7 +224,8 @@ class Dataset:
         # columns are converted below, vectorised).
         rows = result.cursor.fetchall() if result.cursor is not None else []
         result.close()
-        df = pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
+        table = np.array(rows, dtype=object).reshape(len(rows), len(names))
+        df = pd.DataFrame({name: table[:, i] for i, name in enumerate(names)})
         for col in _TIME_COLUMNS:
             df[col] = _to_ns(df[col])
         for col in ("id", "returns", "reassigns", "reopens"):
