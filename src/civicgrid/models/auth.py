@@ -1,9 +1,9 @@
 """账号与权限 — users, role assignments × scope, API tokens, sessions, login attempts, unmask log.
 
-Nothing secret is stored in clear: passwords are Argon2id hashes, session ids and API token secrets
-are SHA-256 digests of high-entropy random strings, phone numbers and TOTP secrets are encrypted
-(``kit.crypto.FieldCipher``) with a blind index for look-ups, and login attempts keep a keyed hash of
-the identifier typed (which may be a phone number) rather than the identifier itself.
+Nothing secret is stored in clear: passwords are Argon2id hashes, session ids and API token
+secrets are SHA-256 digests of high-entropy random strings, phone numbers and TOTP secrets are
+encrypted (``kit.crypto.FieldCipher``) with a blind index for look-ups, and login attempts keep a
+keyed hash of the identifier typed (which may be a phone number), not the identifier itself.
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ class User(TimestampMixin, Base):
 class RoleAssignment(Base):
     """One role held by a user over a scope.
 
-    Scope: ``node_id`` (an org node, covering its subtree), ``department`` (a functional department),
-    both (that department inside that subtree), or neither (the whole system; admins and auditors
-    only). Residents' assignments carry no scope: they see their own records.
+    Scope: ``node_id`` (an org node, covering its subtree), ``department`` (a functional
+    department), both (that department inside that subtree), or neither (the whole system; admins
+    and auditors only). Residents' assignments carry no scope: they see their own records.
     """
 
     __tablename__ = "auth_role_assignment"
