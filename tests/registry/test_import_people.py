@@ -146,17 +146,20 @@ def check_landed(
         assert all(raw not in str(r["value"]) for r in batch.report)
 
 
-@pytest.mark.parametrize("threaded", [True, False])
-def test_broken_gbk_csv(db: Session, world: World, tmp_path: Path, threaded: bool) -> None:
+@pytest.mark.parametrize(
+    ("threaded", "crypto_process"),
+    [(True, False), (False, False), (True, True)],
+    ids=["writer-thread", "synchronous", "crypto-process"],
+)
+def test_broken_gbk_csv(
+    db: Session, world: World, tmp_path: Path, threaded: bool, crypto_process: bool
+) -> None:
     existing = add_existing(db, world)
     path = write_csv(tmp_path / "人口.csv", PEOPLE_HEADER, broken_rows(), "gbk")
-    result = service.import_file(
-        db,
-        kind="people",
-        path=path,
-        cipher=cipher(),
-        options=ImportOptions(chunk_rows=4, threaded=threaded),
+    options = ImportOptions(
+        chunk_rows=4, threaded=threaded, crypto_process_rows=1 if crypto_process else None
     )
+    result = service.import_file(db, kind="people", path=path, cipher=cipher(), options=options)
     assert result.encoding == "gbk"
     assert report_of(result) == EXPECTED
     masked = {i.row: i.value for i in result.issues}
@@ -287,9 +290,10 @@ def test_unexpected_error_leaves_nothing(
             kind="people",
             path=path,
             cipher=cipher(),
-            options=ImportOptions(chunk_rows=3, progress=explode),
+            # with the crypto process too: it is stopped and nothing it computed is written
+            options=ImportOptions(chunk_rows=3, progress=explode, crypto_process_rows=1),
         )
-    assert calls == [3, 6]  # two chunks had gone through the writer
+    assert calls == [3, 6]  # two chunks had been written
     assert counts(db) == before
     db.refresh(existing)
     assert cipher().decrypt(existing.phone_enc or "") == "13700137000"

@@ -27,7 +27,7 @@ from civicgrid.kit.tabular import Table
 from civicgrid.kit.timeutil import utcnow
 from civicgrid.models.org import OrgNode
 from civicgrid.models.registry import ImportBatch
-from civicgrid.registry.bulk import BulkCipher, BulkWriter
+from civicgrid.registry.bulk import BulkCipher, BulkWriter, CryptoPool
 from civicgrid.registry.locate import Located, Territory
 from civicgrid.registry.mapping import ColumnMapping
 from civicgrid.registry.report import MAX_STORED, Issue, IssueLog, Level
@@ -45,6 +45,8 @@ class ImportOptions:
     threaded: bool = True  # overlap database writes with validation of the next chunk
     # SQLite: a load of at least this many rows into an empty table builds its indexes at the end
     bulk_load_rows: int = 50_000
+    # From this many rows, encryption and blind indexes run in a separate process (None: never)
+    crypto_process_rows: int | None = 50_000
     progress: ProgressFn | None = None  # called after each chunk
     created_by: int | None = None
 
@@ -120,7 +122,13 @@ class Chunk:
 
 
 class Handler(Protocol):
-    def process(self, chunk: Chunk) -> None: ...
+    """Two steps per chunk, pipelined by the importer: ``prepare(k)`` (validation, no database
+    access) runs before ``complete(k-1)`` (database work), so slow work of one chunk — the
+    crypto process, the writer thread — overlaps the validation of the next."""
+
+    def prepare(self, chunk: Chunk) -> Any: ...
+
+    def complete(self, prepared: Any) -> Chunk: ...
 
     def finish(self) -> None: ...
 
@@ -141,6 +149,7 @@ class ImportContext:
     now: Any
     source: str
     estimated_rows: int | None = None
+    crypto: CryptoPool | None = None
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -230,6 +239,7 @@ def run_import(
     )
     savepoint = session.begin_nested()
     writer: BulkWriter | None = None
+    crypto: CryptoPool | None = None
     try:
         batch = ImportBatch(
             kind=kind,
@@ -243,6 +253,10 @@ def run_import(
         session.flush()
         territory = Territory.load(session, options.scope)
         connection = session.connection()
+        big = options.crypto_process_rows is not None and (table.estimated_rows or 0) >= (
+            options.crypto_process_rows
+        )
+        crypto = CryptoPool(cipher.cipher) if big and type(cipher) is BulkCipher else None
         writer = BulkWriter(connection, threaded=options.threaded)
         ctx = ImportContext(
             session=session,
@@ -257,15 +271,25 @@ def run_import(
             now=utcnow(),
             source=f"import#{batch.id}",
             estimated_rows=table.estimated_rows,
+            crypto=crypto,
         )
         handler = handler_factory(ctx)
-        for records in _chunks(table.records(), options.chunk_rows):
-            chunk = Chunk(records, mapping, text_only=table.format == "csv")
-            handler.process(chunk)
-            result.rows_total += chunk.n
-            result.rows_rejected += chunk.n - sum(chunk.ok)
+
+        def complete(prepared: Any) -> None:
+            done = handler.complete(prepared)
+            result.rows_total += done.n
+            result.rows_rejected += done.n - sum(done.ok)
             if options.progress is not None:
                 options.progress(result.rows_total, table.estimated_rows)
+
+        pending: Any = None
+        for records in _chunks(table.records(), options.chunk_rows):
+            prepared = handler.prepare(Chunk(records, mapping, text_only=table.format == "csv"))
+            if pending is not None:
+                complete(pending)
+            pending = prepared
+        if pending is not None:
+            complete(pending)
         handler.finish()
         writer.close()
         result.rows_inserted, result.rows_updated = ctx.inserted, ctx.updated
@@ -298,6 +322,8 @@ def run_import(
             savepoint.rollback()
         raise
     finally:
+        if crypto is not None:
+            crypto.close()
         session.expire_all()
     result.seconds = time.perf_counter() - started
     return result

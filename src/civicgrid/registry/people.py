@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table
@@ -18,13 +19,9 @@ from sqlalchemy import Table
 from civicgrid.kit.i18n import _
 from civicgrid.models.registry import Household, Person
 from civicgrid.registry.bulk import Row, json_tags, rebuild_indexes, suspend_indexes
-from civicgrid.registry.codes import check_id_numbers, normalise_id_numbers
-from civicgrid.registry.importer import (
-    Chunk,
-    ImportContext,
-    has_any,
-    limited_texts,
-)
+from civicgrid.registry.codes import IdCheck, check_id_numbers, normalise_id_numbers
+from civicgrid.registry.importer import Chunk, ImportContext, has_any, limited_texts
+from civicgrid.registry.locate import Located
 from civicgrid.registry.rules import (
     GENDER_LABEL,
     GENDERS,
@@ -84,9 +81,9 @@ class PeopleHandler:
         self.today = dt.date.today()
         self.dates: dict[str, str] = {}
 
-    # --- CPU phase: runs while the writer inserts the previous chunk ----------------------------
+    # --- prepare: validation, no database access (the writer may be busy) ----------------------
 
-    def process(self, chunk: Chunk) -> None:
+    def prepare(self, chunk: Chunk) -> Prepared:
         ctx = self.ctx
         n = chunk.n
         names = limited_texts(ctx, chunk, "name", 100, _("姓名"))
@@ -139,20 +136,21 @@ class PeopleHandler:
         located = ctx.located(chunk)
 
         good = chunk.good()
-        id_index = dict(zip(good, ctx.cipher.index_many([ids[k] for k in good]), strict=True))
-        with_phone = [k for k in good if phones[k]]
-        phone_index = dict(
-            zip(
-                with_phone,
-                ctx.cipher.index_many([phones[k] or "" for k in with_phone]),
-                strict=True,
-            )
-        )
-        sealed = Sealed(ctx, ids, phones)
-        if not self.db_has_people:  # every row is new: encrypt now, while the writer works
-            sealed.seal(good, with_phone)
+        keys = Keys(ctx, good, ids, phones, seal_now=not self.db_has_people)
+        return Prepared(
+            chunk, names, ids, id_texts, phones, codes, relations, addresses, tags, check, located,
+            keys,
+        )  # fmt: skip
 
-        # --- connection phase: the writer is idle from here on --------------------------------
+    # --- complete: the connection is ours once the writer is idle -----------------------------
+
+    def complete(self, p: Prepared) -> Chunk:
+        ctx, chunk, keys, located = self.ctx, p.chunk, p.keys, p.located
+        names, ids, codes, addresses, tags = p.names, p.ids, p.codes, p.addresses, p.tags
+        relations, check = p.relations, p.check
+        keys.resolve()
+        id_index, phone_index = keys.id_index, keys.phone_index
+        good = keys.good
         ctx.writer.wait()
         self._load_households({codes[k] for k in good if codes[k]})
         existing = self._existing([id_index[k] for k in good])
@@ -184,7 +182,7 @@ class PeopleHandler:
                     chunk,
                     k,
                     "id_number",
-                    id_texts[k],
+                    p.id_texts[k],
                     _("与第 {n} 行身份证号重复（同一人只导入一次）").format(n=first),
                 )
                 continue
@@ -200,14 +198,13 @@ class PeopleHandler:
             located.lats,
         )
         new_rows = [k for k in accepted if id_index[k] not in existing]
-        if self.db_has_people:
-            changed_phone = [
-                k
-                for k in accepted
-                if k in phone_index
-                and (id_index[k] not in existing or existing[id_index[k]][_PHONE] != phone_index[k])
-            ]
-            sealed.seal(new_rows, changed_phone)
+        changed_phone = [
+            k
+            for k in accepted
+            if k in phone_index
+            and (id_index[k] not in existing or existing[id_index[k]][_PHONE] != phone_index[k])
+        ]
+        keys.seal(new_rows, changed_phone)
 
         inserts: list[Row] = []
         for k in new_rows:
@@ -219,9 +216,9 @@ class PeopleHandler:
                     names[k],
                     check.genders[k],
                     check.birth_dates[k],
-                    sealed.ids[k],
+                    keys.id_enc[k],
                     id_index[k],
-                    sealed.phones.get(k),
+                    keys.phone_enc.get(k),
                     phone_index.get(k),
                     addresses[k] or None,
                     located.lats[k],
@@ -254,7 +251,7 @@ class PeopleHandler:
                     changed[column] = value
             if k in phone_index and phone_index[k] != old[_PHONE]:
                 changed["phone_index"] = phone_index[k]
-                changed["phone_enc"] = sealed.phones[k]
+                changed["phone_enc"] = keys.phone_enc[k]
             if tags[k] is not None and not _same_tags(old[_TAGS], tags[k] or ()):
                 changed["tags"] = json_tags(tags[k] or ())
             lat, lon = located.lats[k], located.lons[k]
@@ -276,6 +273,7 @@ class PeopleHandler:
             ctx.updated += 1
         for columns, rows in updates.items():
             ctx.writer.update(self.table, columns, rows)
+        return chunk
 
     def finish(self) -> None:
         self.ctx.writer.wait()
@@ -390,19 +388,78 @@ class PeopleHandler:
         return {row[_INDEX]: row for row in rows}
 
 
-class Sealed:
-    """Ciphertexts of a chunk's ID numbers and phones, computed for the rows that need them."""
+@dataclass
+class Prepared:
+    """A validated chunk waiting for its database step."""
 
-    def __init__(self, ctx: ImportContext, ids: list[str], phones: list[str | None]) -> None:
-        self.ctx, self.id_texts, self.phone_texts = ctx, ids, phones
-        self.ids: dict[int, str] = {}
-        self.phones: dict[int, str] = {}
+    chunk: Chunk
+    names: list[str]
+    ids: list[str]
+    id_texts: list[str]
+    phones: list[str | None]
+    codes: list[str]
+    relations: list[str]
+    addresses: list[str]
+    tags: list[tuple[str, ...] | None]
+    check: IdCheck
+    located: Located
+    keys: Keys
+
+
+class Keys:
+    """Blind indexes and ciphertexts of a chunk's good rows.
+
+    With a crypto process they are all computed there, asynchronously (``resolve`` waits for
+    them). Without one, blind indexes are computed here at once, and ciphertexts either at once
+    (``seal_now``: an empty table, every row is new) or later by ``seal`` for the rows that turn out
+    to need them (new people, changed phones).
+    """
+
+    def __init__(
+        self,
+        ctx: ImportContext,
+        good: list[int],
+        ids: list[str],
+        phones: list[str | None],
+        *,
+        seal_now: bool,
+    ) -> None:
+        self.ctx, self.good, self.ids, self.phones = ctx, good, ids, phones
+        self.with_phone = [k for k in good if phones[k]]
+        self.id_index: dict[int, str] = {}
+        self.phone_index: dict[int, str] = {}
+        self.id_enc: dict[int, str] = {}
+        self.phone_enc: dict[int, str] = {}
+        id_values = [ids[k] for k in good]
+        phone_values = [phones[k] or "" for k in self.with_phone]
+        self.future = ctx.crypto.submit(id_values, phone_values) if ctx.crypto is not None else None
+        if self.future is None:
+            cipher = ctx.cipher
+            self.id_index = dict(zip(good, cipher.index_many(id_values), strict=True))
+            self.phone_index = dict(
+                zip(self.with_phone, cipher.index_many(phone_values), strict=True)
+            )
+            if seal_now:
+                self.seal(good, self.with_phone)
+
+    def resolve(self) -> None:
+        if self.future is None:
+            return
+        id_index, id_enc, phone_index, phone_enc = self.future.result()
+        self.future = None
+        self.id_index = dict(zip(self.good, id_index, strict=True))
+        self.id_enc = dict(zip(self.good, id_enc, strict=True))
+        self.phone_index = dict(zip(self.with_phone, phone_index, strict=True))
+        self.phone_enc = dict(zip(self.with_phone, phone_enc, strict=True))
 
     def seal(self, id_rows: list[int], phone_rows: list[int]) -> None:
+        """Encrypt what is still missing for these rows."""
         encrypt = self.ctx.cipher.encrypt_many
-        self.ids.update(zip(id_rows, encrypt([self.id_texts[k] for k in id_rows]), strict=True))
-        phones = [self.phone_texts[k] or "" for k in phone_rows]
-        self.phones.update(zip(phone_rows, encrypt(phones), strict=True))
+        id_rows = [k for k in id_rows if k not in self.id_enc]
+        phone_rows = [k for k in phone_rows if k not in self.phone_enc]
+        self.id_enc.update(zip(id_rows, encrypt([self.ids[k] for k in id_rows]), strict=True))
+        values = [self.phones[k] or "" for k in phone_rows]
+        self.phone_enc.update(zip(phone_rows, encrypt(values), strict=True))
 
 
 def _same_tags(stored: str | None, tags: tuple[str, ...]) -> bool:

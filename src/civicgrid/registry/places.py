@@ -75,7 +75,15 @@ class PlaceHandler:
         self.db_has_rows = has_any(ctx.session, Place.id)
         self.now_db = ctx.writer.bind_value(self.table, "created_at", ctx.now)
 
-    def process(self, chunk: Chunk) -> None:
+    def prepare(self, chunk: Chunk) -> Chunk:
+        """Everything happens here (volumes are small); ``complete`` only hands the chunk back."""
+        self._process(chunk)
+        return chunk
+
+    def complete(self, prepared: Chunk) -> Chunk:
+        return prepared
+
+    def _process(self, chunk: Chunk) -> None:
         ctx = self.ctx
         names = limited_texts(ctx, chunk, "name", 200, _("名称"))
         for k, name in enumerate(names):
