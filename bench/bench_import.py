@@ -203,7 +203,12 @@ class Timing:
 
 
 def time_import(
-    db_path: Path, csv_path: Path, cipher: FieldCipher, *, encrypt: bool = True
+    db_path: Path,
+    csv_path: Path,
+    cipher: FieldCipher,
+    *,
+    encrypt: bool = True,
+    crypto_process: bool = True,
 ) -> Timing:
     """The whole import as ``civicgrid import people`` runs it, commit included."""
     engine = make_engine(f"sqlite:///{db_path}")
@@ -218,7 +223,9 @@ def time_import(
                 mapping=resolve_mapping("people", table.header),
                 cipher=bulk,
                 handler_factory=PeopleHandler,
-                options=ImportOptions(),
+                options=ImportOptions()
+                if crypto_process
+                else ImportOptions(crypto_process_rows=None),
             )
         session.commit()
         timing = Timing(
@@ -333,6 +340,10 @@ def main() -> None:
     imported = fresh_copy(template, workdir / "imported.db")
     full = time_import(imported, csv_path, cipher)
     print(full.line("full import") + f"   ({full.landed:,} rows landed)")
+    local = time_import(
+        fresh_copy(template, workdir / "local.db"), csv_path, cipher, crypto_process=False
+    )
+    print(local.line("full import, crypto on main thread"))
     plain = time_import(fresh_copy(template, workdir / "plain.db"), csv_path, cipher, encrypt=False)
     print(plain.line("full import, crypto stubbed (bench)"))
 

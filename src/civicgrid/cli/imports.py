@@ -29,7 +29,7 @@ from civicgrid.config import get_settings
 from civicgrid.errors import CivicgridError
 from civicgrid.org.service import get_node_by_code_or_raise
 from civicgrid.registry.importer import CHUNK_ROWS, ImportOptions, ImportResult
-from civicgrid.registry.report import LEVEL_LABEL, Level, export_report
+from civicgrid.registry.report import Level, export_report, level_label
 from civicgrid.registry.service import field_cipher, import_file
 
 app = typer.Typer(
@@ -97,7 +97,7 @@ def _issues(result: ImportResult) -> Table:
             issue.column,
             issue.value,
             issue.reason,
-            f"[{style}]{LEVEL_LABEL[Level(issue.level)]}[/{style}]",
+            f"[{style}]{level_label(issue.level)}[/{style}]",
         )
     return table
 

@@ -370,7 +370,3 @@ def has_any(session: Session, column: Any) -> bool:
 def in_batches(values: list[Any], size: int = 900) -> Iterator[list[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
-
-
-def text_or_none(value: str) -> str | None:
-    return value or None

@@ -25,7 +25,9 @@ class Level(StrEnum):
     WARNING = "warning"  # the row was imported; something was corrected or ignored
 
 
-LEVEL_LABEL = {Level.ERROR: "拒绝", Level.WARNING: "提醒"}
+def level_label(level: str) -> str:
+    """What happened to the row, as the report says it."""
+    return _("拒绝") if Level(level) == Level.ERROR else _("提醒")
 
 
 def _mask_coordinate(value: str | None) -> str | None:
@@ -117,15 +119,11 @@ def report_rows(issues: Iterable[Issue | dict[str, Any]]) -> list[list[Any]]:
     rows = []
     for item in issues:
         d = item.as_dict() if isinstance(item, Issue) else item
-        level = Level(d.get("level", Level.ERROR))
-        rows.append([d["row"], d["column"], d["value"], d["reason"], LEVEL_LABEL[level]])
+        label = level_label(d.get("level", Level.ERROR))
+        rows.append([d["row"], d["column"], d["value"], d["reason"], label])
     return rows
 
 
 def export_report(path: str | Path, issues: Iterable[Issue | dict[str, Any]]) -> Path:
     """Write the report as .csv (UTF-8 with BOM) or .xlsx, by the file's suffix."""
     return write_table(path, REPORT_HEADER, report_rows(issues))
-
-
-def describe_level(level: str) -> str:
-    return _(LEVEL_LABEL[Level(level)])
