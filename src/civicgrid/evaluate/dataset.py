@@ -206,7 +206,7 @@ class Dataset:
         stmt = select(
             *[
                 type_coerce(column, String) if name in _TIME_COLUMNS else column
-                for name, column in _order_columns()
+                for name, column in order_columns()
             ]
         ).where(WorkOrder.reported_at >= lo, WorkOrder.reported_at < self.end)
         if self.scope is not None:
@@ -218,7 +218,7 @@ class Dataset:
         return stmt
 
     def _load_orders(self) -> pd.DataFrame:
-        names = [name for name, _column in _order_columns()]
+        names = [name for name, _column in order_columns()]
         result = self.session.connection().execute(self._order_query())
         # Straight from the DBAPI cursor: no Row objects, no per-value type processing (the
         # columns are converted below, vectorised).
@@ -366,7 +366,7 @@ REGISTRY_FIELDS: dict[str, tuple[Any, list[Any]]] = {
 _TIME_COLUMNS = ("reported", "closed", "due")
 
 
-def _order_columns() -> list[tuple[str, Any]]:
+def order_columns() -> list[tuple[str, Any]]:
     return [
         ("id", WorkOrder.id),
         ("node_id", WorkOrder.node_id),
