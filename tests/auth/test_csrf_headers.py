@@ -39,6 +39,10 @@ def test_csrf_token_signature() -> None:
     token = new_csrf_token(secret)
     assert valid_csrf_token(secret, token)
     assert not valid_csrf_token(b"x" * 32, token)
+    bound = new_csrf_token(secret, "session-a")
+    assert valid_csrf_token(secret, bound, "session-a")
+    assert not valid_csrf_token(secret, bound, "session-b")
+    assert not valid_csrf_token(secret, bound)
     nonce, _sep, _sig = token.partition(".")
     assert not valid_csrf_token(secret, nonce + ".0123456789abcdef0123456789abcdef")
     assert not valid_csrf_token(secret, None)
@@ -77,3 +81,14 @@ def test_form_posts_need_the_field_even_without_a_session(client: TestClient) ->
 def test_json_without_cookie_is_exempt(client: TestClient) -> None:
     fresh = client.post("/api/auth/login", json={"username": "nobody", "password": "x"})
     assert fresh.status_code == 401  # reached the route
+
+
+def test_token_from_before_login_is_replaced_and_dies(client: TestClient) -> None:
+    client.get("/login")
+    before = client.cookies.get("cg_csrf")
+    login(client, "dh-leader")
+    after = client.cookies.get("cg_csrf")
+    assert after and after != before
+    planted = client.post("/api/auth/logout", headers={"X-CSRF-Token": before or ""})
+    assert planted.status_code == 403  # e.g. a token an attacker fixed in the victim's browser
+    assert client.post("/api/auth/logout", headers={"X-CSRF-Token": after}).status_code == 204

@@ -275,8 +275,12 @@ def test_html_login_form_uses_csrf_and_redirects_back(client: TestClient) -> Non
     ok = client.post("/login", data=form, follow_redirects=False)
     assert ok.status_code == 303 and ok.headers["location"] == "/"
     assert client.get("/").status_code == 200
+    token = client.cookies.get("cg_csrf")  # renewed with the session
+    assert token != form["csrf_token"]
+    form["csrf_token"] = token
     evil = client.post("/login", data={**form, "next": "//evil.example/x"}, follow_redirects=False)
     assert evil.headers["location"] == "/"
+    token = client.cookies.get("cg_csrf")  # that was a new login, hence a new session
     out = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     assert out.status_code == 303
     assert client.get("/", follow_redirects=False).status_code == 303

@@ -16,7 +16,7 @@ from civicgrid.config import get_settings
 from civicgrid.kit.timeutil import LOCAL_TZ, utcnow
 from civicgrid.models.auth import UnmaskLog, User
 from tests.auth.conftest import People
-from tests.auth.test_route_walk import endpoints, text_of
+from tests.auth.test_route_walk import endpoints, is_public, text_of
 from tests.conftest import login
 
 
@@ -174,3 +174,25 @@ def test_deidentified_exports(client: TestClient, people: People) -> None:
     client.cookies.clear()
     login(client, "dh-worker")  # grid workers may read, not export
     assert client.get("/api/people/export.csv").status_code == 403
+
+
+def test_public_routes_show_no_personal_field(
+    client: TestClient,
+    app,
+    people: People,  # type: ignore[no-untyped-def]
+) -> None:
+    """Anonymous reads (ledger, Open311 …) never carry an ID number, phone or exact address."""
+    secrets = _clear_values(people)
+    masked = [m for p in people.all() for m in p.markers[2:5:2]]  # masked ID number and phone
+    checked = 0
+    for ep in endpoints(app):
+        if ep.method != "GET" or not is_public("GET", ep.path):
+            continue
+        for fmt in ("json", "xml") if "{fmt}" in ep.path else ("",):
+            if set(ep.params) - {"fmt"}:
+                continue
+            response = client.get(ep.path.replace("{fmt}", fmt))
+            text = text_of(response)
+            assert not [s for s in secrets + masked if s in text], f"GET {ep.path} ({fmt})"
+            checked += 1
+    assert checked >= 3

@@ -53,6 +53,7 @@ PUBLIC: list[tuple[str, str]] = [
     ("GET", r"/login"),
     ("POST", r"/login"),
     ("POST", r"/logout"),  # ends the session if there is one, then redirects to /login
+    ("POST", r"/prefs"),  # language and large-text cookies only (web/pages/prefs.py)
     ("POST", r"/api/auth/login"),
     ("POST", r"/api/auth/register/code"),
     ("POST", r"/api/auth/register"),

@@ -1,7 +1,9 @@
 """Security middleware: response headers, CSRF, and the auth-specific error answers.
 
-CSRF uses a signed double-submit cookie: ``cg_csrf`` holds ``<nonce>.<HMAC(secret, nonce)>``, is
-readable by the page (not HttpOnly) and must come back in an ``X-CSRF-Token`` header or a
+CSRF uses a signed double-submit cookie bound to the session: ``cg_csrf`` holds
+``<nonce>.<HMAC(secret, nonce | SHA-256(session cookie))>`` (renewed when a login or logout changes
+the session, so a token obtained or planted beforehand is useless), is readable by the page (not
+HttpOnly) and must come back in an ``X-CSRF-Token`` header or a
 ``csrf_token`` form field on every state-changing request that a browser could send on its own:
 
 - exempt: GET/HEAD/OPTIONS; requests with an ``Authorization`` header (API tokens are not sent by
@@ -90,23 +92,34 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _sign(secret: bytes, nonce: str) -> str:
-    return hmac.new(secret, nonce.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+def _sign(secret: bytes, nonce: str, session: str) -> str:
+    bound = hashlib.sha256(session.encode("utf-8", "replace")).hexdigest()
+    return hmac.new(secret, f"{nonce}|{bound}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def new_csrf_token(secret: bytes) -> str:
+def new_csrf_token(secret: bytes, session: str = "") -> str:
+    """A token bound to the session cookie's value ("" before login)."""
     nonce = secrets.token_urlsafe(18)
-    return f"{nonce}.{_sign(secret, nonce)}"
+    return f"{nonce}.{_sign(secret, nonce, session)}"
 
 
-def valid_csrf_token(secret: bytes, token: str | None) -> bool:
+def valid_csrf_token(secret: bytes, token: str | None, session: str = "") -> bool:
     if not token or "." not in token or len(token) > 200:
         return False
     nonce, _sep, sig = token.partition(".")
     try:
-        return hmac.compare_digest(_sign(secret, nonce), sig)
+        return hmac.compare_digest(_sign(secret, nonce, session), sig)
     except (TypeError, UnicodeEncodeError):
         return False
+
+
+def _new_session_value(message: Message) -> str | None:
+    """The session cookie a response sets ("" when it deletes it), or None if it leaves it."""
+    for key, value in message.get("headers", []):
+        if key.lower() == b"set-cookie" and value.startswith(SESSION_COOKIE.encode() + b"="):
+            raw = value.split(b";", 1)[0].split(b"=", 1)[1].decode("latin-1").strip('"')
+            return "" if b"max-age=0" in value.lower() or not raw else raw
+    return None
 
 
 def _cookie(headers: Headers, name: str) -> str | None:
@@ -132,8 +145,9 @@ class CSRFMiddleware:
             return
         headers = Headers(scope=scope)
         cookie = _cookie(headers, CSRF_COOKIE)
-        have_valid = valid_csrf_token(self.secret, cookie)
-        token = cookie if have_valid and cookie else new_csrf_token(self.secret)
+        session = _cookie(headers, SESSION_COOKIE) or ""
+        have_valid = valid_csrf_token(self.secret, cookie, session)
+        token = cookie if have_valid and cookie else new_csrf_token(self.secret, session)
         scope.setdefault("state", {})["csrf_token"] = token
 
         if (
@@ -152,11 +166,18 @@ class CSRFMiddleware:
                 receive = _replay(body)
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and not have_valid:
-                flags = "Path=/; SameSite=Lax" + ("; Secure" if self.https else "")
-                MutableHeaders(scope=message).append(
-                    "set-cookie", f"{CSRF_COOKIE}={token}; {flags}"
-                )
+            if message["type"] == "http.response.start":
+                # A login or logout changes the session: the token follows it (a token obtained
+                # before, or planted by someone else, stops working).
+                new_session = _new_session_value(message)
+                fresh = None if have_valid else token
+                if new_session is not None and new_session != session:
+                    fresh = new_csrf_token(self.secret, new_session)
+                if fresh is not None:
+                    flags = "Path=/; SameSite=Lax" + ("; Secure" if self.https else "")
+                    MutableHeaders(scope=message).append(
+                        "set-cookie", f"{CSRF_COOKIE}={fresh}; {flags}"
+                    )
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
