@@ -203,9 +203,15 @@ class Dataset:
         lo = self.start - timedelta(days=self.lookback_days)
         # Datetimes are read raw (SQLite gives ISO strings, PostgreSQL aware datetimes) and parsed
         # by pandas in one vectorised pass, not one Python conversion per value.
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+
+        def raw_time(column: Any) -> Any:
+            # PostgreSQL: naive UTC timestamps (driver datetimes with a zone are slow to convert).
+            return func.timezone("UTC", column) if postgres else type_coerce(column, String)
+
         stmt = select(
             *[
-                type_coerce(column, String) if name in _TIME_COLUMNS else column
+                raw_time(column) if name in _TIME_COLUMNS else column
                 for name, column in order_columns()
             ]
         ).where(WorkOrder.reported_at >= lo, WorkOrder.reported_at < self.end)
@@ -225,9 +231,13 @@ class Dataset:
         rows = result.cursor.fetchall() if result.cursor is not None else []
         result.close()
         table = np.array(rows, dtype=object).reshape(len(rows), len(names))
-        df = pd.DataFrame({name: table[:, i] for i, name in enumerate(names)})
-        for col in _TIME_COLUMNS:
-            df[col] = _to_ns(df[col])
+        # Times are converted before pandas sees them (it would infer driver datetimes slowly).
+        df = pd.DataFrame(
+            {
+                name: _to_ns(table[:, i]) if name in _TIME_COLUMNS else table[:, i]
+                for i, name in enumerate(names)
+            }
+        )
         for col in ("id", "returns", "reassigns", "reopens"):
             df[col] = pd.to_numeric(df[col]).fillna(0).astype("int64")
         for col in ("node_id", "reporter"):
@@ -403,11 +413,12 @@ def _ns(moment: datetime) -> int:
     return int(pd.Timestamp(moment).value)
 
 
-def _to_ns(column: pd.Series) -> pd.Series:
+def _to_ns(values: np.ndarray) -> np.ndarray:
     """Datetimes (ISO text or datetime objects; naive = UTC) → int64 ns UTC, missing → -1."""
-    stamps = pd.to_datetime(column, utc=True, format="ISO8601").dt.as_unit("ns")
-    values = stamps.astype("int64")
-    return values.where(stamps.notna(), -1).astype("int64")
+    stamps = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    stamps = stamps.dt.as_unit("ns")
+    ns = stamps.astype("int64").where(stamps.notna(), -1)
+    return ns.to_numpy(dtype=np.int64)
 
 
 def place_codes(df: pd.DataFrame) -> np.ndarray:
