@@ -13,8 +13,12 @@ def include_routes(app: FastAPI) -> None:
     from civicgrid.ledger.api import router as ledger_router
     from civicgrid.org.api import router as org_router
     from civicgrid.registry.api import router as people_router
-    from civicgrid.web.pages.home import router as home_router
+    from civicgrid.web.pages.admin import router as admin_router
+    from civicgrid.web.pages.dashboard import api as dashboard_api
+    from civicgrid.web.pages.dashboard import router as dashboard_router
+    from civicgrid.web.pages.evaluation import router as evaluation_router
     from civicgrid.web.pages.login import router as login_router
+    from civicgrid.web.pages.prefs import router as prefs_router
     from civicgrid.workorders import open311
     from civicgrid.workorders.api import router as workorders_router
 
@@ -27,5 +31,9 @@ def include_routes(app: FastAPI) -> None:
     app.include_router(people_router)
     app.include_router(workorders_router)
     open311.install(app)
-    app.include_router(home_router)
+    app.include_router(dashboard_api)
+    app.include_router(dashboard_router)
+    app.include_router(admin_router)
+    app.include_router(evaluation_router)
+    app.include_router(prefs_router)
     app.include_router(login_router)

@@ -1,0 +1,296 @@
+"""一网统管大屏 — the figures of the command dashboard for one node's subtree, from SQL aggregates.
+
+``summary(session, node=…)`` answers everything the dashboard shows at once: key figures, a value
+per grid for the map (open orders, overdue orders or five-colour risk), a 30-day trend, counts by
+category and by child unit, and the latest orders. Work orders are counted by grouping on their
+node in SQL; the few hundred resulting (node, count) rows are rolled up to grids and child units
+through the materialised paths in Python. Read-only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from civicgrid.errors import Invalid
+from civicgrid.kit.i18n import _
+from civicgrid.kit.timeutil import LOCAL_TZ, ensure_utc, utcnow
+from civicgrid.models.org import OrgLevel, OrgNode, subtree_of
+from civicgrid.models.workorder import WorkOrder
+from civicgrid.workorders.states import STATE_LABELS
+
+MEASURES = ("open", "overdue", "risk")
+TREND_DAYS = 30
+LATEST = 12
+# Orders that are finished (cannot be open or overdue) and orders that are not events at all.
+FINISHED = ("closed", "assessed", "self_help", "rejected", "merged")
+NOT_EVENTS = ("rejected", "merged")
+SATISFIED = ("满意", "基本满意")
+RATED = ("满意", "基本满意", "不满意")
+
+LEVEL_LABELS = {
+    OrgLevel.CITY: "市",
+    OrgLevel.DISTRICT: "区县",
+    OrgLevel.STREET: "街道",
+    OrgLevel.COMMUNITY: "社区",
+    OrgLevel.GRID: "网格",
+    OrgLevel.MICRO_GRID: "微网格",
+    OrgLevel.BUILDING: "楼栋",
+}
+
+LABELS_BY_VALUE: dict[str, str] = {str(k): v for k, v in LEVEL_LABELS.items()}
+
+
+def level_label(level: str) -> str:
+    label = LABELS_BY_VALUE.get(level)
+    return _(label) if label else level
+
+
+def _local_midnight(now: datetime) -> datetime:
+    local = ensure_utc(now).astimezone(LOCAL_TZ)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+class _Tree:
+    """The subtree under a node: resolves any node id to its grid and to the child unit."""
+
+    def __init__(self, session: Session, root: OrgNode) -> None:
+        rows = session.execute(
+            select(OrgNode.id, OrgNode.parent_id, OrgNode.level, OrgNode.name, OrgNode.path)
+            .where(subtree_of(OrgNode.path, root.path))
+            .order_by(OrgNode.path)
+        ).all()
+        self.root = root
+        self.names = {r.id: r.name for r in rows}
+        self.levels = {r.id: r.level for r in rows}
+        self.children = [r for r in rows if r.parent_id == root.id]
+        self.grids = [r.id for r in rows if r.level == OrgLevel.GRID]
+        if root.level == OrgLevel.GRID:
+            self.grids = [root.id]
+        grid_paths = {r.path: r.id for r in rows if r.level == OrgLevel.GRID}
+        child_paths = {r.path: r.id for r in self.children}
+        self.grid_of: dict[int, int | None] = {}
+        self.child_of: dict[int, int | None] = {}
+        for r in rows:
+            parts = r.path.strip("/").split("/")
+            prefixes = ["/" + "/".join(parts[:i]) + "/" for i in range(len(parts), 0, -1)]
+            self.grid_of[r.id] = next((grid_paths[p] for p in prefixes if p in grid_paths), None)
+            self.child_of[r.id] = next((child_paths[p] for p in prefixes if p in child_paths), None)
+
+
+def _in_subtree(root: OrgNode) -> ColumnElement[bool]:
+    return WorkOrder.node_id.in_(select(OrgNode.id).where(subtree_of(OrgNode.path, root.path)))
+
+
+def summary(
+    session: Session,
+    *,
+    node: OrgNode,
+    measure: str = "open",
+    now: datetime | None = None,
+    visible: ColumnElement[bool] | None = None,
+) -> dict[str, Any]:
+    """Everything the dashboard shows for ``node``'s subtree (JSON-ready).
+
+    ``visible`` is the caller's scope filter on work orders (from ``auth.policy``): it limits the
+    latest-orders list, which shows titles; the counts cover the whole subtree of ``node``, which
+    the caller has already checked the viewer may see.
+    """
+    if measure not in MEASURES:
+        raise Invalid(_("未知的地图指标"), field="measure")
+    now = ensure_utc(now) if now is not None else utcnow()
+    tree = _Tree(session, node)
+    here = _in_subtree(node)
+    open_ = WorkOrder.status.not_in(FINISHED)
+    overdue = and_(open_, WorkOrder.due_at.is_not(None), WorkOrder.due_at < now)
+    midnight = _local_midnight(now)
+    since = now - timedelta(days=TREND_DAYS)
+    closed_recent = and_(WorkOrder.closed_at.is_not(None), WorkOrder.closed_at >= since)
+    on_time = and_(
+        closed_recent, or_(WorkOrder.due_at.is_(None), WorkOrder.closed_at <= WorkOrder.due_at)
+    )
+
+    def count(cond: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    by_node = session.execute(
+        select(
+            WorkOrder.node_id,
+            count(open_),
+            count(overdue),
+            count(WorkOrder.reported_at >= midnight),
+            count(closed_recent),
+            count(on_time),
+            count(and_(closed_recent, WorkOrder.satisfaction.in_(RATED))),
+            count(and_(closed_recent, WorkOrder.satisfaction.in_(SATISFIED))),
+            count(WorkOrder.reported_at >= since),
+        )
+        .where(here, WorkOrder.status.not_in(NOT_EVENTS))
+        .group_by(WorkOrder.node_id)
+    ).all()
+    totals = [0] * 8
+    per_grid: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    per_child: dict[int, int] = defaultdict(int)
+    for node_id, *values in by_node:
+        for i, v in enumerate(values):
+            totals[i] += int(v)
+        grid = tree.grid_of.get(node_id)
+        if grid is not None:
+            per_grid[grid][0] += int(values[0])
+            per_grid[grid][1] += int(values[1])
+        child = tree.child_of.get(node_id)
+        if child is not None:
+            per_child[child] += int(values[7])
+    open_n, overdue_n, today_n, closed_n, on_time_n, rated_n, satisfied_n, recent_n = totals
+
+    risk = _risk_by_grid(session, node, now) if measure == "risk" else {}
+    grids = []
+    for gid in tree.grids:
+        item: dict[str, Any] = {
+            "id": gid,
+            "name": tree.names.get(gid, ""),
+            "open": per_grid[gid][0],
+            "overdue": per_grid[gid][1],
+            "branch": tree.child_of.get(gid),
+        }
+        if measure == "risk":
+            item["risk"] = risk.get(gid, {"colour": None, "score": None})
+        grids.append(item)
+
+    return {
+        "node": {
+            "id": node.id,
+            "name": node.name,
+            "level": node.level,
+            "level_label": level_label(node.level),
+        },
+        "breadcrumb": _breadcrumb(session, node),
+        "children": [
+            {"id": c.id, "name": c.name, "level": c.level, "orders_30d": per_child.get(c.id, 0)}
+            for c in tree.children
+        ],
+        "child_level_label": level_label(tree.children[0].level) if tree.children else "",
+        "measure": measure,
+        "figures": {
+            "today": today_n,
+            "open": open_n,
+            "overdue": overdue_n,
+            "on_time_rate": _rate(on_time_n, closed_n),
+            "satisfaction_rate": _rate(satisfied_n, rated_n),
+            "orders_30d": recent_n,
+        },
+        "grids": grids,
+        "trend": _trend(session, here, since, now),
+        "categories": _categories(session, here, since),
+        "latest": _latest(session, here, tree, visible),
+        "updated_at": now.isoformat(),
+    }
+
+
+def _breadcrumb(session: Session, node: OrgNode) -> list[dict[str, Any]]:
+    ids = [int(p) for p in node.path.strip("/").split("/") if p]
+    rows = {n.id: n for n in session.scalars(select(OrgNode).where(OrgNode.id.in_(ids)))}
+    return [{"id": i, "name": rows[i].name, "level": rows[i].level} for i in ids if i in rows]
+
+
+def _trend(
+    session: Session, here: ColumnElement[bool], since: datetime, now: datetime
+) -> list[dict[str, Any]]:
+    """Orders reported per local day over the last 30 days (grouped by hour in SQL)."""
+    hour = func.strftime("%Y-%m-%d %H", WorkOrder.reported_at)
+    if session.get_bind().dialect.name == "postgresql":
+        hour = func.to_char(func.timezone("UTC", WorkOrder.reported_at), "YYYY-MM-DD HH24")
+    rows = session.execute(
+        select(hour, func.count())
+        .where(here, WorkOrder.reported_at >= since, WorkOrder.status.not_in(NOT_EVENTS))
+        .group_by(hour)
+    ).all()
+    days: dict[str, int] = {}
+    first = _local_midnight(since)
+    for i in range(TREND_DAYS + 1):
+        days[(first + timedelta(days=i)).date().isoformat()] = 0
+    for stamp, n in rows:
+        utc = datetime.strptime(stamp, "%Y-%m-%d %H").replace(tzinfo=UTC)
+        local = utc.astimezone(LOCAL_TZ).date().isoformat()
+        if local in days:
+            days[local] += int(n)
+    return [{"day": d, "count": n} for d, n in days.items()]
+
+
+def _categories(
+    session: Session, here: ColumnElement[bool], since: datetime
+) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(WorkOrder.category, func.count().label("n"))
+        .where(here, WorkOrder.reported_at >= since, WorkOrder.status.not_in(NOT_EVENTS))
+        .group_by(WorkOrder.category)
+        .order_by(func.count().desc())
+        .limit(12)
+    ).all()
+    return [{"category": c or _("未分类"), "count": int(n)} for c, n in rows]
+
+
+def _latest(
+    session: Session, here: ColumnElement[bool], tree: _Tree, visible: ColumnElement[bool] | None
+) -> list[dict[str, Any]]:
+    stmt = (
+        select(
+            WorkOrder.id,
+            WorkOrder.code,
+            WorkOrder.title,
+            WorkOrder.status,
+            WorkOrder.node_id,
+            WorkOrder.reported_at,
+            WorkOrder.sla_light,
+        )
+        .where(here, visible if visible is not None else true())
+        .order_by(WorkOrder.reported_at.desc(), WorkOrder.id.desc())
+        .limit(LATEST)
+    )
+    out = []
+    for r in session.execute(stmt):
+        label = STATE_LABELS.get(r.status)
+        out.append(
+            {
+                "id": r.id,
+                "code": r.code,
+                "title": r.title,
+                "status": r.status,
+                "status_label": _(label) if label else r.status,
+                "place": tree.names.get(r.node_id, "") if r.node_id else "",
+                "reported_at": ensure_utc(r.reported_at)
+                .astimezone(LOCAL_TZ)
+                .strftime("%m-%d %H:%M"),
+                "light": r.sla_light,
+            }
+        )
+    return out
+
+
+def _risk_by_grid(session: Session, node: OrgNode, now: datetime) -> dict[int, dict[str, Any]]:
+    from civicgrid.intel.analytics import grade_grid_risk  # heavier import, only when asked
+
+    return {
+        r.grid_id: {"colour": str(r.colour), "score": round(r.score, 1)}
+        for r in grade_grid_risk(session, as_of=now, root_id=node.id)
+        if r.grid_id is not None
+    }
+
+
+def top_node(session: Session, roots: Iterable[OrgNode | None]) -> OrgNode | None:
+    """The node a dashboard opens at: the viewer's own territory, or the tree's top."""
+    for root in roots:
+        if root is not None:
+            return root
+    return session.scalars(
+        select(OrgNode).where(OrgNode.parent_id.is_(None)).order_by(OrgNode.id)
+    ).first()
