@@ -56,9 +56,7 @@ def clean(html: str) -> str:
 
 def act(client: TestClient, oid: int, action: str, **fields: str) -> object:
     page = client.get(f"/workbench/orders/{oid}")
-    version = re.search(
-        rf'data-action="{action}">.*?name="version" value="(\d+)"', page.text, re.S
-    )
+    version = re.search(rf'data-action="{action}">.*?name="version" value="(\d+)"', page.text, re.S)
     assert version, f"no {action} form on the page"
     data = {"action": action, "version": version.group(1), **fields}
     return client.post(f"/workbench/orders/{oid}/act", data=data, follow_redirects=False)
@@ -117,7 +115,7 @@ def test_reason_required_keeps_input_and_stale_version_is_explained(
     assert "重复上报" in r.text  # the reason typed is kept
     with TestClient(app) as other:
         login(other, "dh-dispatcher")
-        assert act(other, oid, "triage").status_code == 303  # type: ignore[attr-defined]
+        assert act(other, oid, "triage", category="HJ01").status_code == 303  # type: ignore[attr-defined]
     stale = client.post(
         f"/workbench/orders/{oid}/act",
         data={"action": "dispatch", "version": "0", "department": "环卫所"},

@@ -17,7 +17,7 @@ from civicgrid.auth.subject import Subject
 from civicgrid.kit.i18n import _
 from civicgrid.kit.web import DB
 from civicgrid.models.org import OrgNode
-from civicgrid.models.registry import Person
+from civicgrid.models.registry import Person, PersonTag
 from civicgrid.registry import service as registry
 from civicgrid.web.pages.resident import _report_page, submit_report
 from civicgrid.web.pages.workbench import attempt, state_label
@@ -28,6 +28,20 @@ from civicgrid.workorders.access import actor_for
 router = APIRouter(include_in_schema=False)
 
 EDITABLE = ("phone", "address", "tags")
+TAG_NAMES: dict[str, str] = {
+    PersonTag.ELDERLY_ALONE: "独居老人",
+    PersonTag.DISABLED: "残疾人",
+    PersonTag.LOW_INCOME: "低保",
+    PersonTag.LEFT_BEHIND_CHILD: "留守儿童",
+    PersonTag.PARTY_MEMBER: "党员",
+    PersonTag.VETERAN: "退役军人",
+}
+
+
+def tag_label(tag: str) -> str:
+    return _(TAG_NAMES[tag]) if tag in TAG_NAMES else tag
+
+
 PEOPLE_PAGE = 30
 
 
@@ -70,7 +84,8 @@ def _grid_names(db: Session, people: list[Person]) -> dict[int, str]:
     ids = {p.node_id for p in people if p.node_id is not None}
     if not ids:
         return {}
-    return dict(db.execute(select(OrgNode.id, OrgNode.name).where(OrgNode.id.in_(ids))).tuples())
+    rows = db.execute(select(OrgNode.id, OrgNode.name).where(OrgNode.id.in_(ids))).tuples()
+    return dict(list(rows))
 
 
 @router.get("/m/worker/people", response_class=HTMLResponse)
@@ -87,7 +102,7 @@ def people(request: Request, db: DB, subject: CurrentSubject, q: str = "") -> Re
     return render(
         request,
         "mobile/worker_people.html",
-        {"subject": subject, "people": rows, "total": page.total, "q": q},
+        {"subject": subject, "people": rows, "total": page.total, "q": q, "tag_label": tag_label},
     )
 
 
@@ -112,6 +127,7 @@ def _person_page(
             "form": form or {},
             "error": error,
             "message": message,
+            "tag_label": tag_label,
         },
         status_code=status_code,
     )
