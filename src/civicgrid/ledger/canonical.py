@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 MAX_SAFE_INTEGER = 2**53 - 1
+_STR = frozenset({str})
 
 
 class CanonicalError(ValueError):
@@ -41,7 +42,7 @@ def _check_fast(value: Any) -> None:
     kind = type(value)
     if kind is dict:
         items = value.values()
-        if any(type(key) is not str for key in value):
+        if not set(map(type, value)) <= _STR:  # every key a str, checked in C
             raise CanonicalError("object keys must be strings")
     elif kind is list:
         items = value
