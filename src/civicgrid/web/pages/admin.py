@@ -34,6 +34,7 @@ from civicgrid.org.formats import read_source
 from civicgrid.registry import service as registry_service
 from civicgrid.registry.importer import ImportOptions
 from civicgrid.web.dashboard_service import level_label
+from civicgrid.web.labels import N_
 from civicgrid.web.templating import render
 from civicgrid.workorders import responsibility as rl
 
@@ -41,7 +42,7 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 MAX_UPLOAD = 20 * 1024 * 1024
 TREE_LEVELS = (OrgLevel.CITY, OrgLevel.DISTRICT, OrgLevel.STREET, OrgLevel.COMMUNITY, OrgLevel.GRID)
-REGISTRY_KINDS = {"people": "人口", "entities": "法人/单位", "places": "地点/部件"}
+REGISTRY_KINDS = {"people": N_("人口"), "entities": N_("法人/单位"), "places": N_("地点/部件")}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -24,12 +24,13 @@ from civicgrid.models.auth import UserKind
 from civicgrid.models.org import OrgNode
 from civicgrid.models.workorder import WorkOrder
 from civicgrid.web import dashboard_service as svc
+from civicgrid.web.labels import N_
 from civicgrid.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
 
-MEASURE_LABELS = {"open": "未办结工单", "overdue": "超期工单", "risk": "五色风险"}
+MEASURE_LABELS = {"open": N_("未办结工单"), "overdue": N_("超期工单"), "risk": N_("五色风险")}
 
 
 def start_page(subject: Subject) -> str | None:
