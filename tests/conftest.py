@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,12 @@ from tests.fixtures.world import World, build_world
 
 os.environ.setdefault("CIVICGRID_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("CIVICGRID_FIELD_KEYS", "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+# Uploads, keys and demo files of tests go to a temporary folder, never ./data.
+os.environ.setdefault("CIVICGRID_DATA_DIR", tempfile.mkdtemp(prefix="civicgrid-test-"))
+# A fixed test signing key, so no test writes a generated key under ./data.
+os.environ.setdefault(
+    "CIVICGRID_LEDGER_SIGNING_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+)
 # Cheap Argon2id parameters for test speed (production defaults: 3 passes, 64 MiB, 4 lanes).
 os.environ.setdefault("CIVICGRID_PASSWORD_TIME_COST", "1")
 os.environ.setdefault("CIVICGRID_PASSWORD_MEMORY_KIB", "8192")
