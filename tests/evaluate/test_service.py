@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 from civicgrid.errors import Conflict, Invalid, NotFound
 from civicgrid.evaluate import service
 from civicgrid.evaluate.config import SystemConfigError, parse_system
+from civicgrid.evaluate.dataset import session_cache
 from civicgrid.models.evaluation import EvaluationSystem
 from civicgrid.models.registry import ImportBatch
-from tests.evaluate.data import build_march
+from tests.evaluate.data import add_order, build_march, local
 from tests.fixtures.world import World
 
 MARCH = "2025-03-01..2025-03-31"
@@ -243,3 +244,24 @@ def test_trend_by_month(db: Session, march: World) -> None:
     d11 = next(s for s in trend.series if s.key == march.grids["D1-1"].code)
     assert len(d11.scores) == 2
     assert d11.ranks[1] is not None
+
+
+def test_session_cache_never_serves_stale_orders(db: Session, march: World) -> None:
+    system = parse_system(two_leaf())
+    d11 = march.grids["D1-1"]
+    before = service.evaluate(db, system=system, level="grid", period=MARCH)
+    assert session_cache(db)  # the next evaluation of March reuses the orders read
+    worker = service.evaluate(db, system="grid_worker", level="worker", period=MARCH)
+    assert worker.entities
+    add_order(db, d11, "EV-late", reported_at=local(3, 31, 12), status="closed",
+              closed_at=local(3, 31, 13))  # fmt: skip
+    db.flush()
+    assert not session_cache(db)
+    after = service.evaluate(db, system=system, level="grid", period=MARCH)
+    assert [
+        {
+            c.key: c.value
+            for c in next(e for e in r.entities if e.key == d11.code).values["A"].counts
+        }
+        for r in (before, after)
+    ] == [{"closed": 4, "orders": 6}, {"closed": 5, "orders": 7}]

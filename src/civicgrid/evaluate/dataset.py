@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, String, and_, case, func, select, type_coerce
+from sqlalchemy import Select, String, and_, case, event, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from civicgrid.errors import Invalid
@@ -224,6 +224,29 @@ class Dataset:
         return stmt
 
     def _load_orders(self) -> pd.DataFrame:
+        key = ("orders", self.start, self.end, self.lookback_days, self._scope_path)
+        cache = session_cache(self.session)
+        if key not in cache:
+            cache[key] = self._read_orders()
+        df: pd.DataFrame = cache[key]
+        if self.level is Level.DEPARTMENT:
+            df = df[df["department"].notna()].copy()
+            df["entity"] = df["department"].astype(object)
+            names = sorted(set(df.loc[df["in_period"], "entity"]))
+            self.entities = [Evaluee(name, name, self.level) for name in names]
+            return self._index(df)
+        mapping = self.keys_for_nodes(set(df["node_id"].dropna().astype(int).tolist()))
+        pairs = [(node, key) for node, keys in mapping.items() for key in keys]
+        link = pd.DataFrame(pairs, columns=["node_id", "entity"])
+        link["node_id"] = link["node_id"].astype("Int64")
+        return self._index(df.merge(link, on="node_id", how="inner"))
+
+    @property
+    def _scope_path(self) -> str | None:
+        return self.scope.path if self.scope is not None else None
+
+    def _read_orders(self) -> pd.DataFrame:
+        """The period's orders as a frame, before any attribution to evaluees."""
         names = [name for name, _column in order_columns()]
         result = self.session.connection().execute(self._order_query())
         # Straight from the DBAPI cursor: no Row objects, no per-value type processing (the
@@ -249,17 +272,7 @@ class Dataset:
         df["in_period"] = df["reported"] >= _ns(self.start)
         grids = {int(n): self.grid_of(int(n)) for n in df["node_id"].dropna().unique()}
         df["grid_id"] = df["node_id"].map(grids).astype("Int64")
-        if self.level is Level.DEPARTMENT:
-            df = df[df["department"].notna()].copy()
-            df["entity"] = df["department"].astype(object)
-            names = sorted(set(df.loc[df["in_period"], "entity"]))
-            self.entities = [Evaluee(name, name, self.level) for name in names]
-            return self._index(df)
-        mapping = self.keys_for_nodes(set(df["node_id"].dropna().astype(int).tolist()))
-        pairs = [(node, key) for node, keys in mapping.items() for key in keys]
-        link = pd.DataFrame(pairs, columns=["node_id", "entity"])
-        link["node_id"] = link["node_id"].astype("Int64")
-        return self._index(df.merge(link, on="node_id", how="inner"))
+        return df
 
     def _index(self, df: pd.DataFrame) -> pd.DataFrame:
         """Add ``eidx``: the position of the row's evaluee in ``entities`` (−1: not evaluated)."""
@@ -309,7 +322,11 @@ class Dataset:
             .where(model.node_id.is_not(None), model.created_at < hi)
             .group_by(model.node_id)
         )
-        rows = self.session.execute(stmt).all()
+        cache_key = ("registry", kind, window_days, self.asof)
+        cache = session_cache(self.session)
+        if cache_key not in cache:
+            cache[cache_key] = [tuple(r) for r in self.session.execute(stmt).all()]
+        rows = cache[cache_key]
         mapping = self.keys_for_nodes([r[0] for r in rows])
         out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for node_id, records, n_fresh, n_unknown, *n_filled in rows:
@@ -350,6 +367,27 @@ class Dataset:
             mean = sum(v for v, _s in items) / len(items)
             out[code] = (mean, sum(samples) if samples else None, len(items))
         return out
+
+
+_SESSION_CACHE = "civicgrid.evaluate.cache"
+
+
+def session_cache(session: Session) -> dict[tuple[Any, ...], Any]:
+    """Data read by the evaluations of one session, reused by the next evaluation of the same
+    period (another system or level). Dropped at any flush, commit or rollback, so an evaluation
+    never sees data older than the session's own writes."""
+    cache: dict[tuple[Any, ...], Any] | None = session.info.get(_SESSION_CACHE)
+    if cache is None:
+        store: dict[tuple[Any, ...], Any] = {}
+
+        def clear(*_args: Any) -> None:
+            store.clear()
+
+        for name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+            event.listen(session, name, clear)
+        session.info[_SESSION_CACHE] = store
+        cache = store
+    return cache
 
 
 # Required fields per registry for completeness (ID numbers and phones count when present,
