@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -22,6 +23,7 @@ from civicgrid.auth.subject import Subject
 from civicgrid.errors import Invalid, TooLarge
 from civicgrid.kit.i18n import _
 from civicgrid.kit.web import DB
+from civicgrid.models.org import OrgLevel, OrgNode
 from civicgrid.models.workorder import WorkOrder
 from civicgrid.web.pages.workbench import (
     _order_page,
@@ -203,6 +205,23 @@ def report_hints(
     except Exception:  # intelligence is optional: the form works without it
         log.warning("report hints unavailable", exc_info=True)
     return JSONResponse(result)
+
+
+@router.get("/m/report/area.geojson")
+def report_area(db: DB, subject: CurrentSubject) -> JSONResponse:
+    """Outlines of every grid (name only): where a report can be pinned, for any reporter."""
+    policy.require_permission(subject, P.WORKORDER_CREATE)
+    rows = db.execute(
+        select(OrgNode.id, OrgNode.name, OrgNode.geometry).where(
+            OrgNode.level == OrgLevel.GRID, OrgNode.geometry.is_not(None)
+        )
+    ).all()
+    features = [
+        {"type": "Feature", "properties": {"name": r.name}, "geometry": r.geometry}
+        for r in rows
+        if r.geometry
+    ]
+    return JSONResponse({"type": "FeatureCollection", "features": features})
 
 
 @router.get("/m/mine", response_class=HTMLResponse)

@@ -22,7 +22,7 @@
   }
   if (el && typeof L !== "undefined") {
     map = L.map(el, { attributionControl: false, zoomSnap: 0.25 }).setView([28.2, 112.9], 12);
-    fetch("/api/org/grids.geojson", { credentials: "same-origin" })
+    fetch(el.dataset.gridsUrl, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : { features: [] }; })
       .then(function (fc) {
         var layer = L.geoJSON(fc, { style: { color: "#33415c", weight: 1, fillOpacity: 0.15, fillColor: "#4e79a7" },
