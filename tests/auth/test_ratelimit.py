@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from civicgrid.auth.ratelimit import MemoryLimiter, RedisLimiter, limiter_from_url, parse_rate
 from tests.auth.conftest import make_app
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, login
+from tests.fixtures.world import World
 
 REDIS_URL = os.environ.get("CIVICGRID_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -118,3 +119,19 @@ def test_registration_is_rate_limited(engine, db: Session) -> None:  # type: ign
             )
             > 60
         )
+
+
+def test_resident_reports_are_limited_per_account_staff_are_not(
+    engine,
+    db: Session,
+    world: World,  # type: ignore[no-untyped-def]
+) -> None:
+    app = make_app(engine, db, rate_report="2/hour")
+    body = {"title": "路灯不亮", "node_id": world.grids["D1-1"].id}
+    with TestClient(app) as resident:
+        login(resident, "resident")
+        codes = [resident.post("/api/workorders", json=body).status_code for _ in range(3)]
+        assert 429 not in codes[:2] and codes[2] == 429
+    with TestClient(app) as hotline:
+        login(hotline, "dh-hotline")
+        assert 429 not in [hotline.post("/api/workorders", json=body).status_code for _ in range(3)]

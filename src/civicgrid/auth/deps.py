@@ -32,7 +32,7 @@ from civicgrid.config import Settings, get_settings
 from civicgrid.errors import NotFound, PermissionDenied, RateLimited, Unauthenticated
 from civicgrid.kit.i18n import _
 from civicgrid.kit.web import DB
-from civicgrid.models.auth import AuthSession
+from civicgrid.models.auth import AuthSession, UserKind
 from civicgrid.models.org import OrgNode
 
 
@@ -193,11 +193,16 @@ def hit_rate_limit(request: Request, bucket: str, rate: str, key: str | None = N
         )
 
 
-def rate_limit(bucket: str, setting: str) -> Any:
-    """A dependency limiting requests per client IP to the rate in settings field ``setting``
-    (e.g. ``rate_limit("report", "rate_report")`` reads ``CIVICGRID_RATE_REPORT``)."""
+def rate_limit(bucket: str, setting: str, *, residents_only: bool = False) -> Any:
+    """A dependency limiting requests to the rate in settings field ``setting`` (e.g.
+    ``rate_limit("report", "rate_report")`` reads ``CIVICGRID_RATE_REPORT``): per client IP, or
+    per account when someone is logged in. ``residents_only``: staff (a hotline operator entering
+    calls all day) are not limited — for endpoints residents and staff share."""
 
-    def _limit(request: Request) -> None:
-        hit_rate_limit(request, bucket, str(getattr(settings_of(request), setting)))
+    def _limit(request: Request, subject: OptionalSubject) -> None:
+        if residents_only and subject is not None and subject.kind != UserKind.RESIDENT:
+            return
+        key = f"user:{subject.user_id}" if subject is not None else None
+        hit_rate_limit(request, bucket, str(getattr(settings_of(request), setting)), key=key)
 
     return Depends(_limit)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from civicgrid.auth import policy
 from civicgrid.auth import roles as P
-from civicgrid.auth.deps import CurrentSubject
+from civicgrid.auth.deps import CurrentSubject, rate_limit
 from civicgrid.auth.subject import Subject
 from civicgrid.errors import Invalid, NotFound, PermissionDenied, TooLarge
 from civicgrid.kit.i18n import _
@@ -63,7 +63,12 @@ def open_for(
     return order
 
 
-@router.post("", status_code=201, response_model=WorkOrderDetail)
+@router.post(
+    "",
+    status_code=201,
+    response_model=WorkOrderDetail,
+    dependencies=[rate_limit("report", "rate_report", residents_only=True)],
+)
 def create(
     body: WorkOrderCreate,
     db: DB,
