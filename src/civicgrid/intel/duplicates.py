@@ -2,9 +2,11 @@
 
 For one new report and a pool of candidates (recent open reports), each candidate gets:
 
-- ``text``: cosine similarity of TF-IDF character 2-3-grams of the two texts after tokenising
-  (stop words and punctuation out, so raw and segmented text compare alike); the IDF comes from
-  the pool itself, so phrases every report shares ("小区", "反映") count little;
+- ``text``: cosine similarity of TF-IDF character 1-2-grams of the two texts after tokenising
+  (stop words and punctuation out, so raw and segmented text compare alike). The IDF comes from
+  a reference (the routing model's character block, fitted on the site's messages), so phrases
+  every report shares ("小区", "反映") count little; not from the candidate pool, which is
+  small and full of the very duplicates being looked for;
 - ``distance_m``: haversine distance when both have coordinates;
 - ``hours``: time between the two reports.
 
@@ -31,6 +33,7 @@ from civicgrid.intel import text as tx
 from civicgrid.kit.i18n import _
 
 EARTH_RADIUS_M = 6_371_008.8
+NGRAMS = (1, 2)
 FloatArray = NDArray[np.float64]
 
 
@@ -39,8 +42,8 @@ class DuplicateParams:
     window_hours: float = 30 * 24.0
     radius_m: float = 200.0
     unknown_place: float = 0.8
-    min_text: float = 0.35
-    threshold: float = 0.45
+    min_text: float = 0.4
+    threshold: float = 0.4
     limit: int = 5
 
 
@@ -66,12 +69,28 @@ def haversine_m(
     return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
-def text_similarity(new_text: str, candidate_texts: Sequence[str]) -> FloatArray:
-    """TF-IDF (char 2-3-gram) cosine between one text and each candidate, in [0, 1]."""
+def _reweighted(block: ft.Block, reference: ft.Block | None) -> ft.Block:
+    """``block``'s n-grams weighted by ``reference``'s IDF (unseen: the rarest); else 1."""
+    if reference is None or reference.size == 0:
+        return ft.Block(block.kind, block.ngrams, block.keys, np.ones_like(block.idf))
+    pos = np.minimum(np.searchsorted(reference.keys, block.keys), reference.size - 1)
+    hit = reference.keys[pos] == block.keys
+    idf = np.where(hit, reference.idf[pos], reference.idf.max())
+    return ft.Block(block.kind, block.ngrams, block.keys, idf)
+
+
+def text_similarity(
+    new_text: str, candidate_texts: Sequence[str], reference: ft.Block | None = None
+) -> FloatArray:
+    """Cosine of sublinear TF-IDF character 1-2-grams between one text and each candidate.
+
+    ``reference`` is a character block fitted on many messages (the routing model's), whose
+    IDF makes phrases every report shares count little; without it every n-gram weighs 1.
+    """
     if not candidate_texts:
         return np.zeros(0)
     docs = [tx.as_document(tx.tokenize(t)) for t in [new_text, *candidate_texts]]
-    block = ft.fit_block("char", docs, (2, 3), min_df=1)
+    block = _reweighted(ft.fit_block("char", docs, NGRAMS, min_df=1), reference)
     x = ft.transform_block(block, docs)
     sims = np.asarray((x[1:] @ x[0].T).todense()).ravel()
     return np.asarray(np.clip(sims, 0.0, 1.0), dtype=np.float64)
@@ -121,6 +140,7 @@ def find_duplicates(
     candidates_at: Sequence[datetime | None],
     keys: Sequence[object] | None = None,
     params: DuplicateParams = DuplicateParams(),
+    reference: ft.Block | None = None,
 ) -> list[DuplicateMatch]:
     """Likely duplicates of one new report among candidates, best first."""
     n = len(candidates_text)
@@ -128,7 +148,7 @@ def find_duplicates(
         raise ValueError("candidate arrays differ in length")
     if n == 0:
         return []
-    sims = text_similarity(text, candidates_text)
+    sims = text_similarity(text, candidates_text, reference)
     if lat is None or lon is None:
         dist = np.full(n, np.nan)
     else:
@@ -173,7 +193,7 @@ def duplicate_pairs(
     if len(texts) < 2:
         return []
     docs = [tx.as_document(tx.tokenize(t)) for t in texts]
-    block = ft.fit_block("char", docs, (2, 3), min_df=1)
+    block = ft.fit_block("char", docs, NGRAMS, min_df=1)
     x = ft.transform_block(block, docs)
     xt = x.T.tocsc()
     out: list[tuple[int, int, float]] = []

@@ -219,9 +219,15 @@ def duplicate_candidates(
     reported_at: datetime | None = None,
     exclude_id: int | None = None,
     params: dup.DuplicateParams | None = None,
+    model: TextClassifier | None = None,
 ) -> list[DuplicateCandidate]:
-    """Open orders that look like the same issue at the same place: offered as "merge?"."""
+    """Open orders that look like the same issue at the same place: offered as "merge?".
+
+    Text similarity is weighted by the routing model's character IDF (``model``, else the
+    latest stored one; without any model every character n-gram weighs the same).
+    """
     params = params or dup.DuplicateParams()
+    model = model or current_model()
     at = ensure_utc(reported_at) if reported_at else utcnow()
     window = timedelta(hours=params.window_hours)
     stmt = select(
@@ -266,6 +272,7 @@ def duplicate_candidates(
         [ensure_utc(r.reported_at) for r in pool],
         keys=[r.id for r in pool],
         params=params,
+        reference=model.blocks["char"] if model is not None else None,
     )
     return [
         DuplicateCandidate(
