@@ -8,8 +8,9 @@ existing one, then times, best of ``--repeat``:
 
 - grid_worker (3 dimensions / 9 indicators) for every grid worker over the demo year;
 - governance_index (satisfaction 40 %, disposal 30 %, innovation 30 %) for every grid;
-- both together (the goal), plus the index at community and street level, the 22-indicator
-  example, and the Excel export.
+- both together in one session (the goal; the second evaluation reuses the orders the first
+  read), plus the index at community and street level, the 22-indicator example, and the Excel
+  export. Every other timed run uses a fresh session, so nothing is reused between runs.
 
 Baseline, same machine, same run: reading the evaluation's work-order columns for the year
 straight from the DBAPI cursor (the unavoidable data read). The ratio says what the whole
@@ -105,11 +106,19 @@ def main() -> None:
             result.close()
 
         def run(system: str, level: str) -> Callable[[], object]:
-            return lambda: service.evaluate(session, system=system, level=level, period=period)
+            # A fresh session per run: nothing read by an earlier run is reused (cold).
+            def work() -> object:
+                with Session(engine) as fresh:
+                    return service.evaluate(fresh, system=system, level=level, period=period)
+
+            return work
 
         def both() -> None:
-            run("grid_worker", "worker")()
-            run("governance_index", "grid")()
+            # One session, as one request or command evaluating both would: the second
+            # evaluation reuses the year's orders read by the first.
+            with Session(engine) as fresh:
+                service.evaluate(fresh, system="grid_worker", level="worker", period=period)
+                service.evaluate(fresh, system="governance_index", level="grid", period=period)
 
         base_best, base_median, base_cpu = best_of(args.repeat, baseline)
         rows = [("baseline: read the year's order columns", base_best, base_median, base_cpu)]
