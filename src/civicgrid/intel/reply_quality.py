@@ -180,6 +180,7 @@ CONTACT_RE = re.compile(
     r"(联系|咨询|服务|投诉)电话|电话[:：]?\s*[0-9]|[0-9]{3,4}[-－—][0-9]{7,8}|1[3-9][0-9]{9}|"
     r"[0-9]{7,8}(?![0-9])|联系人|可拨打|窗口|地址[:：]"
 )
+WHEN_RE = re.compile(r"什么时候|何时|多久|多长时间|哪天|几时|时间表|期限")
 QUESTION_RE = re.compile(
     r"[^。！!？?\n]*(?:[？?]|能否|是否|何时|怎么|如何|为什么|为何|多少|哪里)[^。！!？?\n]*"
 )
@@ -292,9 +293,10 @@ def completeness(message: str, reply: str) -> tuple[float, list[str]]:
     answered = 1.0
     if questions:
         hits = 0
+        has_time = bool(TIME_RE.search(_BOILERPLATE_RE.sub("", reply)))
         for q in questions[:5]:
             words = _content_words(tx.tokenize(q))
-            if not words or any(w in reply for w in words):
+            if not words or any(w in reply for w in words) or (has_time and WHEN_RE.search(q)):
                 hits += 1
         answered = hits / min(len(questions), 5)
     score = 0.15 * answered
@@ -345,12 +347,12 @@ def score_reply(
     if len(body) < MIN_SUBSTANCE_CHARS:
         non_answer = True
         reasons.insert(0, "只有套话，没有实质内容")
-    elif _REFERRAL_RE.search(reply) and len(body) < 3 * MIN_SUBSTANCE_CHARS and rel < 0.3:
-        non_answer = True
-        reasons.insert(0, "只转交或让对方另找部门，没有答复")
     elif rel < NON_ANSWER_RELEVANCE:
         non_answer = True
         reasons.insert(0, "答非所问：与留言内容几乎无关")
+    elif _REFERRAL_RE.search(reply) and len(body) < 3 * MIN_SUBSTANCE_CHARS and rel < 0.3:
+        non_answer = True
+        reasons.insert(0, "只转交或让对方另找部门，没有答复")
     if days is not None and days < 0:
         reasons.append("答复时间早于留言时间")
     elif time_score is not None and time_score < 1.0:
