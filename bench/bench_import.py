@@ -42,7 +42,7 @@ from civicgrid.kit.db import make_engine
 from civicgrid.kit.tabular import open_table
 from civicgrid.models.org import OrgLevel
 from civicgrid.org.service import create_node
-from civicgrid.registry.bulk import BulkCipher
+from civicgrid.registry.ciphers import BulkCipher
 from civicgrid.registry.codes import make_id_number
 from civicgrid.registry.importer import CHUNK_ROWS, ImportOptions, run_import
 from civicgrid.registry.mapping import header_predicate, resolve_mapping

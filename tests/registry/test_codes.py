@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from civicgrid.registry import codes
-from civicgrid.registry.bulk import BulkCipher
+from civicgrid.registry.ciphers import BulkCipher
 from tests.registry.factory import cipher, id_number, wrong_check
 
 TODAY = dt.date(2026, 11, 23)

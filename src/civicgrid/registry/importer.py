@@ -27,7 +27,8 @@ from civicgrid.kit.tabular import Table
 from civicgrid.kit.timeutil import utcnow
 from civicgrid.models.org import OrgNode
 from civicgrid.models.registry import ImportBatch
-from civicgrid.registry.bulk import BulkCipher, BulkWriter, CryptoPool
+from civicgrid.registry.bulk import BulkWriter
+from civicgrid.registry.ciphers import BulkCipher, CryptoPool
 from civicgrid.registry.locate import Located, Territory
 from civicgrid.registry.mapping import ColumnMapping
 from civicgrid.registry.report import MAX_STORED, Issue, IssueLog, Level

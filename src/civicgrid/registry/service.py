@@ -22,7 +22,7 @@ from civicgrid.kit.tabular import memory_table, open_table
 from civicgrid.kit.timeutil import utcnow
 from civicgrid.models.org import OrgNode, subtree_of
 from civicgrid.models.registry import Entity, Household, ImportBatch, Person, PersonTag, Place
-from civicgrid.registry.bulk import BulkCipher
+from civicgrid.registry.ciphers import BulkCipher
 from civicgrid.registry.codes import IdInfo, normalise_id_number, parse_id_number
 from civicgrid.registry.entities import EntityHandler
 from civicgrid.registry.importer import HandlerFactory, ImportOptions, ImportResult, run_import
