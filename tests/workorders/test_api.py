@@ -195,3 +195,15 @@ def test_export_masks_and_scopes(client: TestClient, app: FastAPI, world: World)
     assert "小区门口垃圾没人清运" in text
     assert "西山的垃圾问题" not in text
     assert "2单元501" not in text and "东湖花园3栋****" in text
+
+
+def test_resident_reports_are_rate_limited(client: TestClient, app: FastAPI, world: World) -> None:
+    app.state.settings.rate_report = "2/hour"
+    login(client, "resident")
+    codes = [client.post("/api/workorders", json=body(world)).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+    with other(app) as hotline:  # staff entering calls all day are not limited
+        login(hotline, "dh-hotline")
+        assert [
+            hotline.post("/api/workorders", json=body(world)).status_code for _ in range(3)
+        ] == [201, 201, 201]
