@@ -22,7 +22,7 @@ from civicgrid.kit.i18n import _
 from civicgrid.kit.timeutil import LOCAL_TZ, ensure_utc, utcnow
 from civicgrid.models.org import OrgLevel, OrgNode, subtree_of
 from civicgrid.models.workorder import WorkOrder
-from civicgrid.workorders.states import STATE_LABELS
+from civicgrid.workorders.states import STATE_LABELS, State
 
 MEASURES = ("open", "overdue", "risk")
 TREND_DAYS = 30
@@ -30,6 +30,7 @@ LATEST = 12
 # Orders that are finished (cannot be open or overdue) and orders that are not events at all.
 FINISHED = ("closed", "assessed", "self_help", "rejected", "merged")
 NOT_EVENTS = ("rejected", "merged")
+OPEN_STATES = tuple(str(s) for s in State if s not in FINISHED)
 SATISFIED = ("满意", "基本满意")
 RATED = ("满意", "基本满意", "不满意")
 
@@ -87,8 +88,13 @@ class _Tree:
             self.child_of[r.id] = next((child_paths[p] for p in prefixes if p in child_paths), None)
 
 
-def _in_subtree(root: OrgNode) -> ColumnElement[bool]:
-    return WorkOrder.node_id.in_(select(OrgNode.id).where(subtree_of(OrgNode.path, root.path)))
+def _in_subtree(root: OrgNode, *, via_node_index: bool = True) -> ColumnElement[bool]:
+    """Orders hanging in the subtree. ``via_node_index=False`` writes the test as ``node_id + 0``
+    so that the planner cannot drive the query from the node index: for the last-30-days and
+    latest-orders queries the reported_at index is far more selective (SQLite would otherwise
+    read every order of a whole district through the node index)."""
+    column = WorkOrder.node_id if via_node_index else WorkOrder.node_id + 0
+    return column.in_(select(OrgNode.id).where(subtree_of(OrgNode.path, root.path)))
 
 
 def summary(
@@ -110,47 +116,62 @@ def summary(
     now = ensure_utc(now) if now is not None else utcnow()
     tree = _Tree(session, node)
     here = _in_subtree(node)
-    open_ = WorkOrder.status.not_in(FINISHED)
-    overdue = and_(open_, WorkOrder.due_at.is_not(None), WorkOrder.due_at < now)
+    recent_here = _in_subtree(node, via_node_index=False)
     midnight = _local_midnight(now)
     since = now - timedelta(days=TREND_DAYS)
-    closed_recent = and_(WorkOrder.closed_at.is_not(None), WorkOrder.closed_at >= since)
-    on_time = and_(
-        closed_recent, or_(WorkOrder.due_at.is_(None), WorkOrder.closed_at <= WorkOrder.due_at)
-    )
+    closed = WorkOrder.closed_at.is_not(None)
+    on_time = and_(closed, or_(WorkOrder.due_at.is_(None), WorkOrder.closed_at <= WorkOrder.due_at))
 
     def count(cond: ColumnElement[bool]) -> Any:
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
-    by_node = session.execute(
+    # Open orders are few: the status index finds them (NOT IN would scan the table).
+    open_rows = session.execute(
         select(
             WorkOrder.node_id,
-            count(open_),
-            count(overdue),
-            count(WorkOrder.reported_at >= midnight),
-            count(closed_recent),
-            count(on_time),
-            count(and_(closed_recent, WorkOrder.satisfaction.in_(RATED))),
-            count(and_(closed_recent, WorkOrder.satisfaction.in_(SATISFIED))),
-            count(WorkOrder.reported_at >= since),
+            func.count(),
+            count(and_(WorkOrder.due_at.is_not(None), WorkOrder.due_at < now)),
         )
-        .where(here, WorkOrder.status.not_in(NOT_EVENTS))
+        .where(here, WorkOrder.status.in_(OPEN_STATES))
         .group_by(WorkOrder.node_id)
     ).all()
-    totals = [0] * 8
+    # Everything else is about the orders reported in the last 30 days (the reported_at index);
+    # rates are over those of them already closed / rated.
+    node_key = (WorkOrder.node_id + 0).label("node")  # grouping by it keeps the date index
+    recent_rows = session.execute(
+        select(
+            node_key,
+            WorkOrder.category,
+            func.count(),
+            count(WorkOrder.reported_at >= midnight),
+            count(closed),
+            count(on_time),
+            count(WorkOrder.satisfaction.in_(RATED)),
+            count(WorkOrder.satisfaction.in_(SATISFIED)),
+        )
+        .where(recent_here, WorkOrder.reported_at >= since, WorkOrder.status.not_in(NOT_EVENTS))
+        .group_by(node_key, WorkOrder.category)
+    ).all()
     per_grid: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    per_child: dict[int, int] = defaultdict(int)
-    for node_id, *values in by_node:
-        for i, v in enumerate(values):
-            totals[i] += int(v)
+    open_n = overdue_n = 0
+    for node_id, n_open, n_overdue in open_rows:
+        open_n += int(n_open)
+        overdue_n += int(n_overdue)
         grid = tree.grid_of.get(node_id)
         if grid is not None:
-            per_grid[grid][0] += int(values[0])
-            per_grid[grid][1] += int(values[1])
+            per_grid[grid][0] += int(n_open)
+            per_grid[grid][1] += int(n_overdue)
+    totals = [0] * 6
+    per_child: dict[int, int] = defaultdict(int)
+    per_category: dict[str, int] = defaultdict(int)
+    for node_id, category, *values in recent_rows:
+        for i, v in enumerate(values):
+            totals[i] += int(v)
+        per_category[category or _("未分类")] += int(values[0])
         child = tree.child_of.get(node_id)
         if child is not None:
-            per_child[child] += int(values[7])
-    open_n, overdue_n, today_n, closed_n, on_time_n, rated_n, satisfied_n, recent_n = totals
+            per_child[child] += int(values[0])
+    recent_n, today_n, closed_n, on_time_n, rated_n, satisfied_n = totals
 
     risk = _risk_by_grid(session, node, now) if measure == "risk" else {}
     grids = []
@@ -189,9 +210,12 @@ def summary(
             "orders_30d": recent_n,
         },
         "grids": grids,
-        "trend": _trend(session, here, since, now),
-        "categories": _categories(session, here, since),
-        "latest": _latest(session, here, tree, visible),
+        "trend": _trend(session, recent_here, since),
+        "categories": [
+            {"category": c, "count": n}
+            for c, n in sorted(per_category.items(), key=lambda kv: (-kv[1], kv[0]))[:12]
+        ],
+        "latest": _latest(session, recent_here, tree, visible),
         "updated_at": now.isoformat(),
     }
 
@@ -202,9 +226,7 @@ def _breadcrumb(session: Session, node: OrgNode) -> list[dict[str, Any]]:
     return [{"id": i, "name": rows[i].name, "level": rows[i].level} for i in ids if i in rows]
 
 
-def _trend(
-    session: Session, here: ColumnElement[bool], since: datetime, now: datetime
-) -> list[dict[str, Any]]:
+def _trend(session: Session, here: ColumnElement[bool], since: datetime) -> list[dict[str, Any]]:
     """Orders reported per local day over the last 30 days (grouped by hour in SQL)."""
     hour = func.strftime("%Y-%m-%d %H", WorkOrder.reported_at)
     if session.get_bind().dialect.name == "postgresql":
@@ -224,19 +246,6 @@ def _trend(
         if local in days:
             days[local] += int(n)
     return [{"day": d, "count": n} for d, n in days.items()]
-
-
-def _categories(
-    session: Session, here: ColumnElement[bool], since: datetime
-) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(WorkOrder.category, func.count().label("n"))
-        .where(here, WorkOrder.reported_at >= since, WorkOrder.status.not_in(NOT_EVENTS))
-        .group_by(WorkOrder.category)
-        .order_by(func.count().desc())
-        .limit(12)
-    ).all()
-    return [{"category": c or _("未分类"), "count": int(n)} for c, n in rows]
 
 
 def _latest(
@@ -276,14 +285,32 @@ def _latest(
     return out
 
 
-def _risk_by_grid(session: Session, node: OrgNode, now: datetime) -> dict[int, dict[str, Any]]:
-    from civicgrid.intel.analytics import grade_grid_risk  # heavier import, only when asked
+RISK_TTL = timedelta(minutes=10)
+_risk_cache: dict[tuple[Any, ...], tuple[datetime, dict[int, dict[str, Any]]]] = {}
 
-    return {
+
+def _risk_by_grid(session: Session, node: OrgNode, now: datetime) -> dict[int, dict[str, Any]]:
+    """Five-colour risk per grid from ``intel.analytics`` (seconds on a whole city: kept for
+    10 minutes per node and data fingerprint — the newest order, person and place ids)."""
+    from civicgrid.intel.analytics import grade_grid_risk  # heavier import, only when asked
+    from civicgrid.models.registry import Person, Place
+
+    fingerprint = tuple(
+        session.scalar(select(func.max(model.id))) for model in (WorkOrder, Person, Place)
+    )
+    key = (str(session.get_bind().engine.url), node.id, *fingerprint)
+    cached = _risk_cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    grades = {
         r.grid_id: {"colour": str(r.colour), "score": round(r.score, 1)}
         for r in grade_grid_risk(session, as_of=now, root_id=node.id)
         if r.grid_id is not None
     }
+    if len(_risk_cache) > 256:
+        _risk_cache.clear()
+    _risk_cache[key] = (now + RISK_TTL, grades)
+    return grades
 
 
 def top_node(session: Session, roots: Iterable[OrgNode | None]) -> OrgNode | None:
