@@ -6,11 +6,13 @@ accepts, handles and replies → the resident rates → the dashboard's figures 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import DESKTOP, PHONE, LiveServer, context_for
 
@@ -141,7 +143,11 @@ def test_screenshots(browser: Any, live_server: LiveServer) -> None:
             context = context_for(browser, live_server, user, viewport)
             page = context.new_page()
             page.goto(f"{live_server.url}{path}")
-            page.wait_for_load_state("networkidle")
+            ready = {"dashboard": "#dashboard[data-loaded='1']", "report": ".leaflet-interactive"}
+            if name in ready:
+                # Prettier pictures once the data has arrived; the picture is taken regardless.
+                with contextlib.suppress(PlaywrightTimeout):
+                    page.wait_for_selector(ready[name], state="attached", timeout=8_000)
             no_raw_error(page)
             page.screenshot(path=str(SHOTS / f"{name}-{size_name}.png"))
             context.close()

@@ -30,9 +30,9 @@ from civicgrid.web.pages.workbench import (
     attempt,
     categories,
     run_action,
+    show,
     state_label,
 )
-from civicgrid.web.templating import render
 from civicgrid.workorders import attachments, present, repository, service
 from civicgrid.workorders.access import actor_for
 from civicgrid.workorders.api import open_for
@@ -110,7 +110,7 @@ def _report_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return render(
+    return show(
         request,
         "mobile/report.html",
         {
@@ -231,7 +231,7 @@ def mine(request: Request, db: DB, subject: CurrentSubject) -> Response:
     rows, total = repository.page(db, subject, filters, sort="-reported_at", page=1, page_size=50)
     actor = actor_for(db, subject)
     orders = [present.summary(o, actor) for o in rows]
-    return render(
+    return show(
         request,
         "mobile/mine.html",
         {

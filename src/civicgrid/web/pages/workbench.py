@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -23,6 +24,7 @@ from civicgrid.auth.deps import CurrentSubject
 from civicgrid.auth.subject import Subject
 from civicgrid.errors import CivicgridError, Conflict, Invalid
 from civicgrid.kit.i18n import _
+from civicgrid.kit.timeutil import to_local
 from civicgrid.kit.web import DB
 from civicgrid.models.workorder import Attachment, WorkOrder
 from civicgrid.web.templating import render
@@ -78,6 +80,19 @@ FIELDS = (
 )
 
 
+def when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A timestamp in local time (Asia/Shanghai) for display; "—" when absent."""
+    return to_local(value).strftime(fmt) if value is not None else "—"
+
+
+def show(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """``render`` with the helpers every workbench and phone template uses."""
+    helpers = {"when": when, "state_label": state_label, "action_label": action_label}
+    return render(request, name, {**helpers, **context}, status_code=status_code)
+
+
 def state_label(status: str) -> str:
     try:
         return _(STATE_LABELS[State(status)])
@@ -86,6 +101,8 @@ def state_label(status: str) -> str:
 
 
 def action_label(action: str) -> str:
+    if action == "open":
+        return _("上报")
     try:
         return _(ACTION_LABELS[Action(action)])
     except ValueError:
@@ -217,7 +234,7 @@ def _list_page(
     actor = actor_for(db, subject)
     query = {k: v for k, v in {**raw, "sort": sort}.items() if v}
     export_query = urlencode({k: v for k, v in raw.items() if k in ("queue", "status") and v})
-    return render(
+    return show(
         request,
         "workbench/list.html",
         {
@@ -296,7 +313,7 @@ def _order_page(
         )
     )
     actions = [(a.value, ACTION_LABELS[a], NEEDS.get(a, ("reason",))) for a in view.allowed_actions]
-    return render(
+    return show(
         request,
         template,
         {

@@ -20,8 +20,7 @@ from civicgrid.models.org import OrgNode
 from civicgrid.models.registry import Person, PersonTag
 from civicgrid.registry import service as registry
 from civicgrid.web.pages.resident import _report_page, submit_report
-from civicgrid.web.pages.workbench import attempt, state_label
-from civicgrid.web.templating import render
+from civicgrid.web.pages.workbench import attempt, show, state_label
 from civicgrid.workorders import present, repository
 from civicgrid.workorders.access import actor_for
 
@@ -54,7 +53,7 @@ def tasks(request: Request, db: DB, subject: CurrentSubject) -> Response:
     )
     actor = actor_for(db, subject)
     created = request.query_params.get("created", "")
-    return render(
+    return show(
         request,
         "mobile/worker_tasks.html",
         {
@@ -65,6 +64,11 @@ def tasks(request: Request, db: DB, subject: CurrentSubject) -> Response:
             "created": created if created.isdigit() else None,
         },
     )
+
+
+@router.get("/m/tasks")
+def tasks_alias() -> Response:
+    return RedirectResponse("/m/worker", status_code=307)
 
 
 @router.get("/m/worker/patrol", response_class=HTMLResponse)
@@ -99,7 +103,7 @@ def people(request: Request, db: DB, subject: CurrentSubject, q: str = "") -> Re
     )
     grids = _grid_names(db, list(page.items))
     rows = [person_view(p, grids.get(p.node_id or 0)) for p in page.items]
-    return render(
+    return show(
         request,
         "mobile/worker_people.html",
         {"subject": subject, "people": rows, "total": page.total, "q": q, "tag_label": tag_label},
@@ -118,7 +122,7 @@ def _person_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     grid = db.get(OrgNode, person.node_id) if person.node_id is not None else None
-    return render(
+    return show(
         request,
         "mobile/worker_person.html",
         {

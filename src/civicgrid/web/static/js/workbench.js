@@ -11,7 +11,7 @@
   var el = document.getElementById("order-map");
   if (!el || typeof L === "undefined") { return; }
   var lat = parseFloat(el.dataset.lat), lon = parseFloat(el.dataset.lon);
-  var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 }).setView([lat, lon], 15);
+  var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 }).setView([lat, lon], 14);
   L.circleMarker([lat, lon], { radius: 9, color: "#c0392b", weight: 3, fillOpacity: 0.6 }).addTo(map);
   fetch("/api/org/grids.geojson", { credentials: "same-origin" })
     .then(function (r) { return r.ok ? r.json() : { features: [] }; })
