@@ -19,6 +19,9 @@ def include_routes(app: FastAPI) -> None:
     from civicgrid.web.pages.evaluation import router as evaluation_router
     from civicgrid.web.pages.login import router as login_router
     from civicgrid.web.pages.prefs import router as prefs_router
+    from civicgrid.web.pages.resident import router as resident_router
+    from civicgrid.web.pages.workbench import router as workbench_router
+    from civicgrid.web.pages.worker import router as worker_router
     from civicgrid.workorders import open311
     from civicgrid.workorders.api import router as workorders_router
 
@@ -37,3 +40,6 @@ def include_routes(app: FastAPI) -> None:
     app.include_router(evaluation_router)
     app.include_router(prefs_router)
     app.include_router(login_router)
+    app.include_router(workbench_router)
+    app.include_router(resident_router)
+    app.include_router(worker_router)
