@@ -158,4 +158,6 @@ def test_list_filters_sort_pagination_and_english(
     odd = client.get("/workbench", params={"page": "-3", "sort": "drop table", "queue": "x"})
     assert odd.status_code == 200 and "第 1 /" in clean(odd.text)
     client.cookies.set("lang", "en")
-    assert client.get("/workbench").status_code == 200
+    english = client.get("/workbench")
+    assert english.status_code == 200 and "My queue" in clean(english.text)
+    assert "我的待办" not in english.text

@@ -26,6 +26,7 @@ from civicgrid.kit.web import DB
 from civicgrid.models.org import OrgLevel, OrgNode
 from civicgrid.models.workorder import WorkOrder
 from civicgrid.web.pages.workbench import (
+    N_,
     _order_page,
     attempt,
     categories,
@@ -46,20 +47,20 @@ MAX_PHOTOS = 4
 REPORT_FIELDS = ("title", "description", "category", "lat", "lon", "address", "reporter_phone")
 # 上报 → 派单 → 处置 → 答复 → 办结: the steps a resident sees.
 STEPS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("已上报", frozenset({"reported", "triaged", "returned"})),
-    ("已派单", frozenset({"dispatched", "reopened"})),
-    ("处置中", frozenset({"accepted", "in_progress", "paused", "mediating"})),
-    ("已答复", frozenset({"replied"})),
-    ("已办结", frozenset({"closed", "assessed", "self_help", "rejected", "merged"})),
+    (N_("已上报"), frozenset({"reported", "triaged", "returned"})),
+    (N_("已派单"), frozenset({"dispatched", "reopened"})),
+    (N_("处置中"), frozenset({"accepted", "in_progress", "paused", "mediating"})),
+    (N_("已答复"), frozenset({"replied"})),
+    (N_("已办结"), frozenset({"closed", "assessed", "self_help", "rejected", "merged"})),
 )
 FIELD_LABELS = {
-    "title": "标题",
-    "description": "问题描述",
-    "lat": "位置",
-    "lon": "位置",
-    "reporter_phone": "联系电话",
-    "address": "地址",
-    "category": "分类",
+    "title": N_("标题"),
+    "description": N_("问题描述"),
+    "lat": N_("位置"),
+    "lon": N_("位置"),
+    "reporter_phone": N_("联系电话"),
+    "address": N_("地址"),
+    "category": N_("分类"),
 }
 
 

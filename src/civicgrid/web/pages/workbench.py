@@ -38,19 +38,25 @@ router = APIRouter(include_in_schema=False)
 
 T = TypeVar("T")
 
+
+def N_(message: str) -> str:
+    """Mark a table entry for extraction; it is translated where it is shown."""
+    return message
+
+
 QUEUES: tuple[tuple[str, str], ...] = (
-    ("mine", "我的待办"),
-    ("overdue", "已超期"),
-    ("awaiting_confirmation", "待确认"),
-    ("to_triage", "待分流"),
-    ("", "全部"),
+    ("mine", N_("我的待办")),
+    ("overdue", N_("已超期")),
+    ("awaiting_confirmation", N_("待确认")),
+    ("to_triage", N_("待分流")),
+    ("", N_("全部")),
 )
 SORTS: tuple[tuple[str, str], ...] = (
-    ("-reported_at", "最新上报"),
-    ("reported_at", "最早上报"),
-    ("due_at", "办理时限最近"),
-    ("-due_at", "办理时限最远"),
-    ("status", "状态"),
+    ("-reported_at", N_("最新上报")),
+    ("reported_at", N_("最早上报")),
+    ("due_at", N_("办理时限最近")),
+    ("-due_at", N_("办理时限最远")),
+    ("status", N_("状态")),
 )
 PAGE_SIZE = 20
 BULK_ACTIONS = (Action.DISPATCH, Action.CLOSE)

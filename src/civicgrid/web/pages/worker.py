@@ -20,7 +20,7 @@ from civicgrid.models.org import OrgNode
 from civicgrid.models.registry import Person, PersonTag
 from civicgrid.registry import service as registry
 from civicgrid.web.pages.resident import _report_page, submit_report
-from civicgrid.web.pages.workbench import attempt, show, state_label
+from civicgrid.web.pages.workbench import N_, attempt, show, state_label
 from civicgrid.workorders import present, repository
 from civicgrid.workorders.access import actor_for
 
@@ -28,12 +28,12 @@ router = APIRouter(include_in_schema=False)
 
 EDITABLE = ("phone", "address", "tags")
 TAG_NAMES: dict[str, str] = {
-    PersonTag.ELDERLY_ALONE: "独居老人",
-    PersonTag.DISABLED: "残疾人",
-    PersonTag.LOW_INCOME: "低保",
-    PersonTag.LEFT_BEHIND_CHILD: "留守儿童",
-    PersonTag.PARTY_MEMBER: "党员",
-    PersonTag.VETERAN: "退役军人",
+    PersonTag.ELDERLY_ALONE: N_("独居老人"),
+    PersonTag.DISABLED: N_("残疾人"),
+    PersonTag.LOW_INCOME: N_("低保"),
+    PersonTag.LEFT_BEHIND_CHILD: N_("留守儿童"),
+    PersonTag.PARTY_MEMBER: N_("党员"),
+    PersonTag.VETERAN: N_("退役军人"),
 }
 
 
