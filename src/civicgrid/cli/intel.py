@@ -22,6 +22,7 @@ from rich.table import Table
 
 from civicgrid.cli.common import console, err_console, session_scope
 from civicgrid.errors import CivicgridError, Invalid
+from civicgrid.intel import duplicates as dup
 from civicgrid.intel import fairness, modelstore, service, validation
 from civicgrid.intel import reply_quality as rq
 from civicgrid.intel.classifier import ClassifierParams, TextClassifier
@@ -294,6 +295,36 @@ def reply_quality(
         console.print(
             f"[green]{_('已写入')}[/green] {out}  rows={len(out_rows)}  non-answers={flagged}"
         )
+
+    _guard(work)
+
+
+@app.command("duplicates")
+def duplicates(
+    data: list[Path] = typer.Option(..., "--data", help=DATA_HELP),
+    text_col: list[str] = typer.Option(..., "--text-col", help=TEXT_HELP),
+    out: Path = typer.Option(..., "--out", help="CSV or .xlsx of near-duplicate pairs."),
+    title_col: list[str] | None = typer.Option(None, "--title-col", help=TITLE_HELP),
+    min_text: float = typer.Option(0.8, help="Minimum text similarity (0-1) of a pair."),
+) -> None:
+    """List pairs of near-identical messages in a table (text only; for cleaning data)."""
+
+    def work() -> None:
+        corpus = _read(data, text_col, title_col)
+        with console.status(_("正在比对…")):
+            pairs = dup.duplicate_pairs(corpus.docs, min_text=min_text)
+        rows = [
+            [
+                corpus.sources[i],
+                corpus.sources[j],
+                round(sim, 4),
+                corpus.docs[i][:200],
+                corpus.docs[j][:200],
+            ]
+            for i, j, sim in pairs
+        ]
+        tabular.write_table(out, ["row_a", "row_b", "similarity", "text_a", "text_b"], rows)
+        console.print(f"[green]{_('已写入')}[/green] {out}  pairs={len(rows)}")
 
     _guard(work)
 

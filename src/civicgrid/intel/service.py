@@ -124,6 +124,7 @@ def retrain_from_workorders(
     name: str = ROUTING_MODEL,
     store: ModelStore | None = None,
     min_rows: int = 50,
+    max_rows: int = MAX_TRAINING_ROWS,
     params: ClassifierParams | None = None,
 ) -> RetrainResult:
     """Train on confirmed work orders and store a new model version.
@@ -134,7 +135,7 @@ def retrain_from_workorders(
     from civicgrid.errors import Invalid
 
     started = time.perf_counter()
-    rows = training_rows_from_workorders(session)
+    rows = training_rows_from_workorders(session, limit=max_rows)
     if len(rows) < min_rows:
         raise Invalid(
             _("已确认分类的工单只有 {n} 条，至少需要 {m} 条").format(n=len(rows), m=min_rows)
