@@ -38,6 +38,24 @@ def suspend_indexes(connection: Connection, table: str) -> list[str]:
     return [sql for _name, sql in rows]
 
 
+IMPORT_CACHE_KIB = 256 * 1024
+
+
+def enlarge_cache(connection: Connection) -> int | None:
+    """SQLite: a 256 MB page cache for this connection while an import runs (B-tree inserts and
+    look-ups stay in memory); returns the previous setting for ``restore_cache``."""
+    if connection.dialect.name != "sqlite":
+        return None
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    return int(previous) if previous is not None else None
+
+
+def restore_cache(connection: Connection, previous: int | None) -> None:
+    if previous is not None:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+
+
 def rebuild_indexes(connection: Connection, ddl: list[str]) -> None:
     for statement in ddl:
         connection.exec_driver_sql(statement)

@@ -11,6 +11,7 @@ hands ready rows to the ``BulkWriter``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import time
@@ -27,7 +28,7 @@ from civicgrid.kit.tabular import Table
 from civicgrid.kit.timeutil import utcnow
 from civicgrid.models.org import OrgNode
 from civicgrid.models.registry import ImportBatch
-from civicgrid.registry.bulk import BulkWriter
+from civicgrid.registry.bulk import BulkWriter, enlarge_cache, restore_cache
 from civicgrid.registry.ciphers import BulkCipher, CryptoPool
 from civicgrid.registry.locate import Located, Territory
 from civicgrid.registry.mapping import ColumnMapping
@@ -241,6 +242,7 @@ def run_import(
     savepoint = session.begin_nested()
     writer: BulkWriter | None = None
     crypto: CryptoPool | None = None
+    cache: int | None = None
     try:
         batch = ImportBatch(
             kind=kind,
@@ -254,6 +256,7 @@ def run_import(
         session.flush()
         territory = Territory.load(session, options.scope)
         connection = session.connection()
+        cache = enlarge_cache(connection)
         big = options.crypto_process_rows is not None and (table.estimated_rows or 0) >= (
             options.crypto_process_rows
         )
@@ -325,6 +328,9 @@ def run_import(
     finally:
         if crypto is not None:
             crypto.close()
+        if cache is not None:
+            with contextlib.suppress(Exception):  # best effort: never mask the import's error
+                restore_cache(session.connection(), cache)
         session.expire_all()
     result.seconds = time.perf_counter() - started
     return result
