@@ -101,6 +101,9 @@ def upgrade() -> None:
         batch.create_index(op.f("ix_work_order_sla_light"), ["sla_light"])
         batch.create_index(op.f("ix_work_order_assignee_user_id"), ["assignee_user_id"])
         batch.create_index(op.f("ix_work_order_reporter_user_id"), ["reporter_user_id"])
+        batch.create_index(
+            "ix_work_order_node_category_reported", ["node_id", "category", "reported_at"]
+        )
     op.create_table(
         "work_order_event",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -199,6 +202,7 @@ def downgrade() -> None:
     op.drop_table("work_order_part")
     op.drop_table("work_order_event")
     with op.batch_alter_table("work_order") as batch:
+        batch.drop_index("ix_work_order_node_category_reported")
         batch.drop_index(op.f("ix_work_order_reporter_user_id"))
         batch.drop_index(op.f("ix_work_order_assignee_user_id"))
         batch.drop_index(op.f("ix_work_order_sla_light"))

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+# Set while a transaction that will write is begun: on SQLite it then starts with BEGIN IMMEDIATE,
+# taking the write lock up front. A deferred transaction that reads first and writes later fails at
+# once with SQLITE_BUSY (no busy-timeout retry) when another writer got in between — under
+# concurrent web requests that is most of them.
+WRITE_INTENT: ContextVar[bool] = ContextVar("WRITE_INTENT", default=False)
 
 
 def is_sqlite(url_or_engine: str | Engine) -> bool:
@@ -45,7 +52,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
+            immediate = WRITE_INTENT.get() or conn.info.get("immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -8,6 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from civicgrid.kit.db import WRITE_INTENT
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def get_db(request: Request) -> Iterator[Session]:
     """One transaction per request: services flush, this commits, or rolls back on any error.
@@ -16,6 +20,13 @@ def get_db(request: Request) -> Iterator[Session]:
     commit becomes an error response, never a success the client believes in.
     """
     session: Session = request.app.state.sessionmaker()
+    if request.method not in READ_ONLY_METHODS:
+        # Begin now, in this context, so SQLite takes the write lock first (see kit.db).
+        token = WRITE_INTENT.set(True)
+        try:
+            session.connection()
+        finally:
+            WRITE_INTENT.reset(token)
     try:
         yield session
         session.commit()

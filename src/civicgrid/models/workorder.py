@@ -90,6 +90,7 @@ class WorkOrder(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_work_order_reported_at", "reported_at"),
         Index("ix_work_order_node_status", "node_id", "status"),
+        Index("ix_work_order_node_category_reported", "node_id", "category", "reported_at"),
     )
 
 

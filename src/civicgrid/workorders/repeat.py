@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicgrid.config import get_settings
@@ -29,33 +29,31 @@ def find_repeat(session: Session, *, order: WorkOrder) -> WorkOrder | None:
     if not category:
         return None
     window = timedelta(days=get_settings().repeat_window_days)
-    who = [WorkOrder.node_id == order.node_id]
-    if order.reporter_user_id is not None:
-        who.append(WorkOrder.reporter_user_id == order.reporter_user_id)
-    candidates = session.scalars(
-        select(WorkOrder)
+    since = order.reported_at - window
+    base = (
+        select(WorkOrder.id, WorkOrder.lon, WorkOrder.lat)
         .where(
             WorkOrder.id != order.id,
-            or_(WorkOrder.category == category, WorkOrder.category_suggested == category),
-            WorkOrder.reported_at >= order.reported_at - window,
+            WorkOrder.category == category,
+            WorkOrder.reported_at >= since,
             WorkOrder.reported_at <= order.reported_at,
-            or_(*who),
         )
         .order_by(WorkOrder.reported_at.desc())
-        .limit(50)
     )
-    for earlier in candidates:
+    # Two index range scans (reporter; grid + category + time) instead of one OR over the table.
+    if order.reporter_user_id is not None:
+        same_reporter = session.execute(
+            base.where(WorkOrder.reporter_user_id == order.reporter_user_id).limit(1)
+        ).first()
+        if same_reporter is not None:
+            return session.get(WorkOrder, same_reporter.id)
+    if order.lon is None or order.lat is None:
+        return None
+    for earlier in session.execute(base.where(WorkOrder.node_id == order.node_id).limit(50)):
         if (
-            order.reporter_user_id is not None
-            and earlier.reporter_user_id == order.reporter_user_id
-        ):
-            return earlier
-        if (
-            order.lon is not None
-            and order.lat is not None
-            and earlier.lon is not None
+            earlier.lon is not None
             and earlier.lat is not None
             and haversine_m(order.lon, order.lat, earlier.lon, earlier.lat) <= SAME_PLACE_METRES
         ):
-            return earlier
+            return session.get(WorkOrder, earlier.id)
     return None

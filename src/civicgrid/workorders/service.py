@@ -7,6 +7,7 @@ appends a ledger entry — all in the caller's transaction (flush, never commit)
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -127,7 +128,7 @@ def open_workorder(
         item = rl.lookup_or_raise(session, category=category, version=version)
         category = item.code
     order = WorkOrder(
-        code="",
+        code=f"tmp-{uuid.uuid4().hex}",  # the real code needs the id: set right after the flush
         title=data.title,
         description=data.description,
         category=category,
