@@ -88,4 +88,7 @@ def dashboard_summary(
     policy.require_permission(subject, P.DASHBOARD_READ)
     node = dashboard_node(db, subject, node_id)
     visible = policy.scope_filter(subject, WorkOrder) if subject.has(P.WORKORDER_READ) else false()
-    return svc.summary(db, node=node, measure=measure, visible=visible)
+    data = svc.summary(db, node=node, measure=measure, visible=visible)
+    for crumb in data["breadcrumb"]:  # ancestors above the viewer's territory are not links
+        crumb["link"] = policy.can(db, subject, OrgNode, crumb["id"], permission=P.DASHBOARD_READ)
+    return data

@@ -87,8 +87,8 @@
     ol.textContent = "";
     data.breadcrumb.forEach(function (b, i) {
       var li = document.createElement("li");
-      if (i === data.breadcrumb.length - 1) {
-        li.setAttribute("aria-current", "page");
+      if (i === data.breadcrumb.length - 1 || b.link === false) {
+        if (i === data.breadcrumb.length - 1) { li.setAttribute("aria-current", "page"); }
         li.textContent = b.name;
       } else {
         var btn = document.createElement("button");
@@ -132,8 +132,9 @@
 
   function drawCharts(data) {
     var small = window.innerWidth < 600;
+    var label = { width: small ? 72 : 120, overflow: "truncate" };
     chart("chart-trend").setOption({
-      grid: { left: 40, right: 10, top: 20, bottom: 30 },
+      grid: { left: 8, right: 16, top: 20, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: data.trend.map(function (d) { return d.day.slice(5); }) },
       yAxis: { type: "value", minInterval: 1 },
@@ -141,20 +142,20 @@
                  data: data.trend.map(function (d) { return d.count; }) }]
     }, true);
     chart("chart-category").setOption({
-      grid: { left: small ? 80 : 110, right: 20, top: 10, bottom: 20 },
+      grid: { left: 8, right: 20, top: 10, bottom: 20, containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", inverse: true, data: data.categories.map(function (c) { return c.category; }) },
+      yAxis: { type: "category", inverse: true, axisLabel: label, data: data.categories.map(function (c) { return c.category; }) },
       series: [{ type: "bar", name: T.orders, data: data.categories.map(function (c) { return c.count; }),
                  itemStyle: { color: "#457b9d" } }]
     }, true);
     var kids = data.children;
     var c = chart("chart-children");
     c.setOption({
-      grid: { left: small ? 80 : 110, right: 20, top: 10, bottom: 20 },
+      grid: { left: 8, right: 20, top: 10, bottom: 20, containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", inverse: true, data: kids.map(function (k) { return k.name; }) },
+      yAxis: { type: "category", inverse: true, axisLabel: label, data: kids.map(function (k) { return k.name; }) },
       series: [{ type: "bar", name: T.orders, data: kids.map(function (k) { return k.orders_30d; }),
                  itemStyle: { color: "#e76f51" } }]
     }, true);

@@ -75,7 +75,7 @@
       var name = document.createElement("td");
       var btn = document.createElement("button");
       btn.type = "button";
-      btn.className = "secondary";
+      btn.className = "linkish";
       btn.textContent = r.name;
       btn.addEventListener("click", function () { select(r); });
       name.appendChild(btn);
@@ -92,7 +92,7 @@
     chart("chart-radar").setOption({
       tooltip: {},
       legend: { bottom: 0, type: "scroll" },
-      radar: { indicator: data.axes.map(function (a) { return { name: a, max: 100 }; }), radius: "60%" },
+      radar: { indicator: data.axes.map(function (a) { return { name: a, max: 100 }; }), radius: "65%" },
       series: [{ type: "radar", data: data.series.map(function (s) { return { name: s.name, value: s.values }; })
         .concat([{ name: T.average, value: data.average, lineStyle: { type: "dashed" } }]) }]
     }, true);
