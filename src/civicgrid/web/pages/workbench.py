@@ -217,6 +217,8 @@ def list_filters(params: Any) -> tuple[repository.Filters, dict[str, str]]:
 
 @router.get("/workbench", response_class=HTMLResponse)
 def workbench(request: Request, db: DB, subject: CurrentSubject) -> Response:
+    if subject.kind == "resident":  # residents follow their reports on the phone pages
+        return RedirectResponse("/m/mine", status_code=303)
     return _list_page(request, db, subject)
 
 
