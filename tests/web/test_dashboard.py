@@ -142,3 +142,15 @@ def test_dashboard_page_and_redirects(client: TestClient, world: World) -> None:
     login(dept, "dh-dept")
     assert dept.get("/", follow_redirects=False).headers["location"] == "/workbench"
     assert dept.get("/api/dashboard/summary").status_code == 403
+
+
+def test_evaluation_page_for_leaders_and_evaluators_only(client: TestClient, world: World) -> None:
+    login(client, "dh-evaluator")
+    page = client.get("/evaluation")
+    assert page.status_code == 200
+    assert 'id="evaluation"' in page.text and "/static/js/evaluation.js" in page.text
+    assert re.search(r'<option value="\w+" data-levels="[a-z_,]+">', page.text)
+    assert not SCRIPT_TAG.search(page.text)
+    other = TestClient(client.app)
+    login(other, "dh-dispatcher")
+    assert other.get("/evaluation").status_code == 403
