@@ -135,3 +135,25 @@ def test_no_model_means_no_suggestions(tmp_path: Path, monkeypatch: pytest.Monke
         assert service.suggest_categories("路灯", "路灯坏了") == []
     finally:
         get_settings.cache_clear()
+
+
+def test_demo_build_step_trains_and_reports(
+    db: Session, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from civicgrid.demo.steps import STEPS
+    from civicgrid.intel.demo_step import train_routing_model
+
+    assert any(s.target == "civicgrid.intel.demo_step:train_routing_model" for s in STEPS)
+    monkeypatch.setenv("CIVICGRID_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        db.add_all(_orders(world))
+        db.flush()
+        summary = SimpleNamespace(messages=[])
+        train_routing_model(db, summary)
+        assert len(summary.messages) == 1 and "macro-F1" in summary.messages[0]
+        assert service.current_model() is not None
+    finally:
+        get_settings.cache_clear()

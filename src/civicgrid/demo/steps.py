@@ -47,6 +47,7 @@ class Step:
 # One line per domain; order matters (a later step may rely on an earlier one).
 STEPS: list[Step] = [
     Step("accounts", "civicgrid.auth.demo:demo_accounts_step", "演示账号", when="start"),
+    Step("routing-model", "civicgrid.intel.demo_step:train_routing_model", "训练留言分类模型"),
 ]
 
 
