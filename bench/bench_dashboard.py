@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -55,7 +56,7 @@ def main() -> None:
         print(f"demo city: {grids} grids, ~{orders} work orders; best of {args.repeat}")
         results = {}
         for label, node in (("district", top), ("street", street), ("grid", grid)):
-            results[label] = best(args.repeat, lambda n=node: summary(db, node=n))
+            results[label] = best(args.repeat, partial(summary, db, node=node))
             print(f"(a) summary at {label:<8} {results[label] * 1000:8.1f} ms")
         cold = best(1, lambda: summary(db, node=top, measure="risk"))
         warm = best(args.repeat, lambda: summary(db, node=top, measure="risk"))
