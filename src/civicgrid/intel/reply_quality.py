@@ -36,6 +36,8 @@ TARGET_DAYS = 15.0
 MAX_TERMS = 15
 MIN_SUBSTANCE_CHARS = 25
 NON_ANSWER_RELEVANCE = 0.05
+OFF_TOPIC_RELEVANCE = 0.02
+"""Below 0.02 a reply is off-topic whatever it says; below 0.05 unless it reports findings."""
 
 # Words that carry no topic in this genre (greetings, forms of address, the act of replying).
 GENERIC_WORDS = frozenset(
@@ -179,6 +181,10 @@ BASIS_RE = re.compile(r"根据|依据|按照|依照|规定|条例|办法|政策|
 CONTACT_RE = re.compile(
     r"(联系|咨询|服务|投诉)电话|电话[:：]?\s*[0-9]|[0-9]{3,4}[-－—][0-9]{7,8}|1[3-9][0-9]{9}|"
     r"[0-9]{7,8}(?![0-9])|联系人|可拨打|窗口|地址[:：]"
+)
+# The reply reports what was found or done about this case (a short reply can still answer).
+FINDINGS_RE = re.compile(
+    r"经查|据查|经核实|经调查|经了解|核查|已立案|立案|已责令|已安排|已派|已完成|已处理"
 )
 WHEN_RE = re.compile(r"什么时候|何时|多久|多长时间|哪天|几时|时间表|期限")
 QUESTION_RE = re.compile(
@@ -343,14 +349,20 @@ def score_reply(
     comp, reasons = completeness(full_message, reply)
     time_score, days = timeliness(asked_at, replied_at, target_days)
     body = substance(reply)
+    findings = bool(FINDINGS_RE.search(reply))
     non_answer = False
     if len(body) < MIN_SUBSTANCE_CHARS:
         non_answer = True
         reasons.insert(0, "只有套话，没有实质内容")
-    elif rel < NON_ANSWER_RELEVANCE:
+    elif rel < OFF_TOPIC_RELEVANCE or (rel < NON_ANSWER_RELEVANCE and not findings):
         non_answer = True
         reasons.insert(0, "答非所问：与留言内容几乎无关")
-    elif _REFERRAL_RE.search(reply) and len(body) < 3 * MIN_SUBSTANCE_CHARS and rel < 0.3:
+    elif (
+        _REFERRAL_RE.search(reply)
+        and len(body) < 3 * MIN_SUBSTANCE_CHARS
+        and rel < 0.3
+        and not findings
+    ):
         non_answer = True
         reasons.insert(0, "只转交或让对方另找部门，没有答复")
     if days is not None and days < 0:

@@ -32,6 +32,7 @@ _EXCEL_CR = re.compile(r"_x000[dD]_")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SEGMENTED_MAX_WORD = 4
 SEGMENTED_SHARE = 0.8
+SEGMENTED_SAMPLE = 200  # pieces looked at (enough to tell, cheap on long texts)
 """Text counts as segmented when 80% of its Chinese characters sit in pieces of <= 4 chars."""
 LEAD_TOKENS = 12
 """How many leading tokens stand for the title (the title comes first in both forms)."""
@@ -72,7 +73,7 @@ def is_segmented(text: str) -> bool:
     Raw Chinese has long runs of characters between spaces; segmented text has pieces of one
     to four characters. A wrong guess costs little: jieba leaves segmented text almost intact.
     """
-    pieces = [p for p in text.split() if _CJK.search(p)]
+    pieces = [p for p in text.split(maxsplit=SEGMENTED_SAMPLE)[:SEGMENTED_SAMPLE] if _CJK.search(p)]
     if len(pieces) < 3:
         return False
     total = sum(len(p) for p in pieces)
@@ -80,9 +81,17 @@ def is_segmented(text: str) -> bool:
     return short >= SEGMENTED_SHARE * total
 
 
+_KEEP: dict[str, bool] = {}
+
+
 def keep(token: str) -> bool:
-    """A token worth keeping: not a stop word, not punctuation, not whitespace."""
-    return bool(token) and token not in stopwords() and not _ONLY_PUNCT.match(token)
+    """A token worth keeping: not a stop word, not punctuation, not whitespace (memoised)."""
+    known = _KEEP.get(token)
+    if known is None:
+        known = bool(token) and token not in stopwords() and not _ONLY_PUNCT.match(token)
+        if len(_KEEP) < 1_000_000:
+            _KEEP[token] = known
+    return known
 
 
 def tokenize(text: str | None) -> list[str]:
