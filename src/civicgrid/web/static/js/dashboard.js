@@ -99,6 +99,18 @@
       }
       ol.appendChild(li);
     });
+    var kids = document.getElementById("children");
+    kids.textContent = "";
+    data.children.forEach(function (c) {
+      var li = document.createElement("li");
+      var btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "linkish";
+      btn.textContent = c.name;
+      btn.addEventListener("click", function () { go(c.id); });
+      li.appendChild(btn);
+      kids.appendChild(li);
+    });
     text(document.getElementById("node-name"), data.node.name);
     text(document.getElementById("child-level"), data.child_level_label ? "(" + data.child_level_label + ")" : "");
   }
