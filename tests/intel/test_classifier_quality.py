@@ -1,9 +1,10 @@
 """Quality floors on a fixed, grouped held-out slice of the shared data.
 
 These fail if the classifier silently degrades. The split is grouped (a message's raw and
-segmented forms and identical texts stay on one side), so nothing leaks. Floors sit about one
-point under the figures measured when the model was chosen (docs/benchmarks.md: seg 0.911,
-raw 0.888 macro-F1 on this slice).
+segmented forms and identical texts stay on one side), so nothing leaks. Floors sit under the
+figures measured on this slice (docs/benchmarks.md "classifier": seg 0.928, raw 0.876 macro-F1;
+the plain TF-IDF + LinearSVC baseline gets 0.913 and 0.858, so the floors also catch a fall back
+to baseline quality on segmented text).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from civicgrid.intel import text as tx
 from civicgrid.intel.classifier import TextClassifier
 from tests.conftest import shared_data
 
-SEG_FLOOR = 0.90
-RAW_FLOOR = 0.87
+SEG_FLOOR = 0.915
+RAW_FLOOR = 0.86
 
 
 @dataclass
