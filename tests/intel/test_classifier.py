@@ -234,3 +234,18 @@ def test_store_keeps_versions_and_rolls_back(small_model: TextClassifier, tmp_pa
         store.save("../evil", small_model, m1)
     with pytest.raises(NotFound):
         store.load("nothing")
+
+
+def test_two_classes_work_and_round_trip(tmp_path: Path) -> None:
+    texts, labels = corpus()
+    keep = [i for i, label in enumerate(labels) if label != "交通运输"]
+    model = TextClassifier.fit([texts[i] for i in keep], [labels[i] for i in keep])
+    assert model.coef.shape[0] == 2 and model.cal_coef.shape == (2, 2)
+    assert model.predict(["学校补课收费", "小区物业乱收费"]) == ["教育文体", "城乡建设"]
+    proba = model.predict_proba(prepare(["学校补课收费"]))
+    assert proba.shape == (1, 2) and proba[0, 1] > 0.5
+    meta = ms.new_meta(model, [texts[i] for i in keep], [labels[i] for i in keep])
+    loaded, _meta = ms.load_model(ms.save_model(model, meta, tmp_path / "two.cgm"))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(prepare(["学校"])), model.predict_proba(prepare(["学校"]))
+    )

@@ -123,16 +123,20 @@ class TextClassifier:
         scores_oof = _out_of_fold_scores(x, y, docs, params)
         calibrator = LogisticRegression(C=1.0, max_iter=1000).fit(scores_oof, y)
         oof = [str(v) for v in calibrator.predict(scores_oof)]
+        coef, intercept = _one_row_per_class(svm.coef_, svm.intercept_, negate=True)
+        cal_coef, cal_intercept = _one_row_per_class(
+            calibrator.coef_, calibrator.intercept_, negate=False
+        )
         return cls(
             params=params,
             classes=[str(c) for c in svm.classes_],
             words=words,
             blocks=blocks,
             # float32 precision, as stored: a saved and reloaded model predicts identically.
-            coef=np.asarray(svm.coef_, dtype=np.float32).astype(np.float64),
-            intercept=np.asarray(svm.intercept_, dtype=np.float64),
-            cal_coef=np.asarray(calibrator.coef_, dtype=np.float64),
-            cal_intercept=np.asarray(calibrator.intercept_, dtype=np.float64),
+            coef=coef.astype(np.float32).astype(np.float64),
+            intercept=intercept,
+            cal_coef=cal_coef,
+            cal_intercept=cal_intercept,
             oof_predictions=oof,
         )
 
@@ -193,6 +197,27 @@ def _features(
     return sparse.hstack(parts, format="csr")
 
 
+def _one_row_per_class(
+    coef: NDArray[Any], intercept: NDArray[Any], *, negate: bool
+) -> tuple[FloatArray, FloatArray]:
+    """Two-class models have one row of weights (for the second class); give each class its
+    row: the SVM's score for the first class is minus the second's (``negate``), the logistic
+    calibrator's first row is zero (softmax of (0, z) is the sigmoid of z)."""
+    w = np.asarray(coef, dtype=np.float64)
+    b = np.asarray(intercept, dtype=np.float64).ravel()
+    if w.shape[0] != 1:
+        return w, b
+    if negate:
+        return np.vstack([-w, w]), np.concatenate([-b, b])
+    return np.vstack([np.zeros_like(w), w]), np.concatenate([np.zeros_like(b), b])
+
+
+def _scores(svm: LinearSVC, x: sparse.csr_matrix) -> FloatArray:
+    """Decision values with one column per class (two columns for two classes)."""
+    s = np.asarray(svm.decision_function(x), dtype=np.float64)
+    return np.column_stack([-s, s]) if s.ndim == 1 else s
+
+
 def _weight(block: str, params: ClassifierParams) -> float:
     return {"word": 1.0, "char": params.char_weight, "lead": params.lead_weight}[block]
 
@@ -240,9 +265,9 @@ def _out_of_fold_scores(
         if len(set(y[tr].tolist())) < len(classes):
             # A fold lacks a class (tiny data): score it with the full model instead.
             full = full or _svm(params).fit(x, y)
-            out[te] = full.decision_function(x[te])
+            out[te] = _scores(full, x[te])
             continue
-        out[te] = _svm(params).fit(x[tr], y[tr]).decision_function(x[te])
+        out[te] = _scores(_svm(params).fit(x[tr], y[tr]), x[te])
     return out
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from civicgrid.errors import Invalid
-from civicgrid.intel import classifier as clf
 from civicgrid.intel import text as tx
 from civicgrid.kit import tabular
 from civicgrid.kit.i18n import _
@@ -93,8 +92,3 @@ def read_messages(
     if require_label and not corpus.docs:
         raise Invalid(_("没有读到带标签的文本行"))
     return corpus
-
-
-def prepare_rows(titles: Sequence[str | None], bodies: Sequence[str | None]) -> list[str]:
-    """Canonical documents from parallel title/body lists (re-exported for callers)."""
-    return clf.prepare_pairs(titles, bodies)
