@@ -165,3 +165,18 @@ def test_reply_quality_command(files: dict[str, Path]) -> None:
     assert rows[0]["non_answer"] == "False" and rows[1]["non_answer"] == "True"
     assert float(rows[0]["score"]) > float(rows[1]["score"])
     assert float(rows[0]["timeliness"]) == 1.0 and float(rows[1]["timeliness"]) < 0.25
+
+
+def test_top_k_beyond_the_number_of_classes_leaves_blanks(files: dict[str, Path]) -> None:
+    model = files["dir"] / "k.cgm"
+    train = ["intel", "train", "--data", str(files["seg"]), "--text-col", "分词文本"]
+    train += ["--label-col", "一级标签", "--out", str(model), "--eval-folds", "0"]
+    assert runner.invoke(app, train).exit_code == 0
+    out = files["dir"] / "k.csv"
+    predict = ["intel", "predict", "--model", str(model), "--data", str(files["seg"])]
+    predict += ["--text-col", "分词文本", "--out", str(out), "--top-k", "4"]
+    result = runner.invoke(app, predict)
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["top3"] and rows[0]["top4"] == "" and rows[0]["top4_confidence"] == ""

@@ -188,8 +188,9 @@ def predict(
         for row, best in zip(corpus.rows, ranked, strict=True):
             cells = [row.get(h) for h in tabular.unique_names(header)]
             cells += [best[0][0], round(best[0][1], 4)]
-            for label, p in best[1:top_k]:
-                cells += [label, round(p, 4)]
+            for rank in range(1, top_k):
+                label, p = best[rank] if rank < len(best) else (None, None)
+                cells += [label, None if p is None else round(p, 4)]
             rows.append(cells)
         tabular.write_table(out, header + extra, rows)
         console.print(f"[green]{_('已写入')}[/green] {out}  rows={len(rows)}")
