@@ -180,3 +180,23 @@ def test_top_k_beyond_the_number_of_classes_leaves_blanks(files: dict[str, Path]
     with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert rows[0]["top3"] and rows[0]["top4"] == "" and rows[0]["top4_confidence"] == ""
+
+
+def test_excel_input(files: dict[str, Path]) -> None:
+    from openpyxl import Workbook
+
+    texts, labels = corpus()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["正文", "类别"])
+    for t, label in zip(texts, labels, strict=True):
+        sheet.append([t, label])
+    path = files["dir"] / "in.xlsx"
+    book.save(path)
+    model = files["dir"] / "x.cgm"
+    args = ["intel", "train", "--data", str(path), "--text-col", "正文", "--label-col", "类别"]
+    result = runner.invoke(app, [*args, "--out", str(model), "--eval-folds", "0"])
+    assert result.exit_code == 0, result.output
+    evaluate = ["intel", "evaluate", "--model", str(model), "--data", str(path)]
+    result = runner.invoke(app, [*evaluate, "--text-col", "正文", "--label-col", "类别"])
+    assert result.exit_code == 0 and "accuracy=1.0000" in result.output
