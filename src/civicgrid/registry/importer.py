@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -217,6 +218,24 @@ def _chunks(records: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[lis
         yield chunk
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while rows stream through.
+
+    An import allocates millions of short-lived lists and tuples while tens of thousands of
+    containers (households, the de-duplication set, the chunks in flight) stay alive, so the
+    collector's generation scans cost more than the validation itself (a quarter of the CPU time
+    in measurements). The import creates no reference cycles; reference counting frees its rows.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run_import(
     session: Session,
     *,
@@ -228,6 +247,28 @@ def run_import(
     options: ImportOptions,
 ) -> ImportResult:
     """Stream ``table`` through a handler inside one savepoint and record an ImportBatch."""
+    with gc_paused():
+        return _run_import(
+            session,
+            kind=kind,
+            table=table,
+            mapping=mapping,
+            cipher=cipher,
+            handler_factory=handler_factory,
+            options=options,
+        )
+
+
+def _run_import(
+    session: Session,
+    *,
+    kind: str,
+    table: Table,
+    mapping: ColumnMapping,
+    cipher: BulkCipher,
+    handler_factory: HandlerFactory,
+    options: ImportOptions,
+) -> ImportResult:
     started = time.perf_counter()
     issues = IssueLog(kind)
     result = ImportResult(

@@ -234,7 +234,7 @@ class PeopleHandler:
         ctx.inserted += len(inserts)
 
         updates: dict[tuple[str, ...], list[Row]] = {}
-        for k in accepted:
+        for k in accepted if existing else ():
             old = existing.get(id_index[k])
             if old is None:
                 continue
