@@ -60,6 +60,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def begin_for_write(session: Session) -> None:
+    """Begin the session's transaction now, as a writer (BEGIN IMMEDIATE on SQLite)."""
+    token = WRITE_INTENT.set(True)
+    try:
+        session.connection()
+    finally:
+        WRITE_INTENT.reset(token)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
@@ -68,6 +77,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error (used by CLI and tasks)."""
     session = factory()
+    begin_for_write(session)
     try:
         yield session
         session.commit()

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from civicgrid.kit.db import WRITE_INTENT
+from civicgrid.kit.db import begin_for_write
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -21,12 +21,7 @@ def get_db(request: Request) -> Iterator[Session]:
     """
     session: Session = request.app.state.sessionmaker()
     if request.method not in READ_ONLY_METHODS:
-        # Begin now, in this context, so SQLite takes the write lock first (see kit.db).
-        token = WRITE_INTENT.set(True)
-        try:
-            session.connection()
-        finally:
-            WRITE_INTENT.reset(token)
+        begin_for_write(session)  # SQLite takes the write lock first (see kit.db)
     try:
         yield session
         session.commit()
