@@ -97,3 +97,30 @@ def test_bulk_cipher_matches_field_cipher(values: list[str]) -> None:
     assert [field.decrypt(s) for s in sealed] == values
     assert all(field.key_id_of(s) == field.current_key_id for s in sealed)
     assert len(set(sealed)) == len(sealed)  # fresh nonce per value
+
+
+def test_crypto_pool_matches_and_survives_its_worker() -> None:
+    """The worker process computes what BulkCipher computes; a dead worker changes nothing."""
+    import os
+    import signal
+
+    from civicgrid.registry.ciphers import CryptoPool
+
+    field = cipher()
+    ids = [id_number(dt.date(1980, 1, 1), i) for i in range(50)]
+    phones = [f"139{i:08d}" for i in range(30)]
+    pool = CryptoPool(field)
+    try:
+        id_index, id_enc, phone_index, phone_enc = pool.submit(ids, phones).result()
+        assert id_index == [field.blind_index(v) for v in ids]
+        assert [field.decrypt(v) for v in id_enc] == ids
+        assert phone_index == [field.blind_index(v) for v in phones]
+        assert [field.decrypt(v) for v in phone_enc] == phones
+        assert pool.submit([], []).result() == ([], [], [], [])
+        for pid in list(pool._pool._processes):  # kill the worker
+            os.kill(pid, signal.SIGKILL)
+        again = pool.submit(ids, phones).result()
+        assert again[0] == id_index
+        assert [field.decrypt(v) for v in again[1]] == ids
+    finally:
+        pool.close()

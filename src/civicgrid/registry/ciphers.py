@@ -5,8 +5,7 @@ them together) at about half the cost per value: one ``os.urandom`` call per bat
 nonces, and HMAC-SHA256 from pre-keyed inner/outer SHA-256 states instead of a new HMAC object
 per value.
 
-``CryptoPool`` runs that work in one spawned process. This module imports nothing but the
-standard library and ``cryptography``, so the worker starts quickly.
+``CryptoPool`` runs that work in one forked worker process.
 """
 
 from __future__ import annotations
@@ -15,8 +14,10 @@ import binascii
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -75,17 +76,21 @@ def _split(joined: str) -> list[str]:
     return joined.split("\n") if joined else []
 
 
-def _crypto_job(ids: str, phones: str) -> tuple[str, str, str, str]:
+def _job(cipher: BulkCipher, ids: str, phones: str) -> tuple[str, str, str, str]:
     """Columns travel as newline-joined strings: one memcpy to pickle instead of 80,000 objects
     (ID numbers, phones, hex digests and base64 never contain a newline)."""
-    assert _WORKER is not None
     id_values, phone_values = _split(ids), _split(phones)
     return (
-        "\n".join(_WORKER.index_many(id_values)),
-        "\n".join(_WORKER.encrypt_many(id_values)),
-        "\n".join(_WORKER.index_many(phone_values)),
-        "\n".join(_WORKER.encrypt_many(phone_values)),
+        "\n".join(cipher.index_many(id_values)),
+        "\n".join(cipher.encrypt_many(id_values)),
+        "\n".join(cipher.index_many(phone_values)),
+        "\n".join(cipher.encrypt_many(phone_values)),
     )
+
+
+def _crypto_job(ids: str, phones: str) -> tuple[str, str, str, str]:
+    assert _WORKER is not None
+    return _job(_WORKER, ids, phones)
 
 
 def _unpack(joined: tuple[str, ...]) -> tuple[list[str], ...]:
@@ -93,14 +98,24 @@ def _unpack(joined: tuple[str, ...]) -> tuple[list[str], ...]:
 
 
 class CryptoResult:
-    """The pending result of one ``CryptoPool.submit``."""
+    """The pending result of one ``CryptoPool.submit``; ``fallback`` computes the same values
+    in this process, should the worker be gone."""
 
-    def __init__(self, future: Future[tuple[str, str, str, str]]) -> None:
-        self._future = future
+    def __init__(
+        self,
+        future: Future[tuple[str, str, str, str]] | None,
+        fallback: Callable[[], tuple[str, str, str, str]],
+    ) -> None:
+        self._future, self._fallback = future, fallback
 
     def result(self) -> tuple[list[str], ...]:
         """(id indexes, id ciphertexts, phone indexes, phone ciphertexts)."""
-        return _unpack(self._future.result())
+        if self._future is not None:
+            try:
+                return _unpack(self._future.result())
+            except BrokenProcessPool:
+                pass  # the worker died (killed, out of memory): do the work here instead
+        return _unpack(self._fallback())
 
 
 class CryptoPool:
@@ -108,20 +123,38 @@ class CryptoPool:
 
     AES-GCM and HMAC hold the GIL for small inputs, so threads cannot share this work; a process
     can, and on two cores it takes the largest single cost of a bulk import off the main thread.
-    ``submit`` returns a future of ``(id indexes, id ciphertexts, phone indexes, phone
-    ciphertexts)``. The worker is spawned (not forked: the importer runs a writer thread).
+
+    The worker is *forked*, at construction, and ``available()`` refuses while other threads run:
+    forking a single-threaded process is safe, and unlike ``spawn`` it never re-imports the
+    caller's ``__main__`` (a script without an ``if __name__ == "__main__"`` guard would run again
+    in the child). Results never depend on the worker: if it is gone, the work is done here.
     """
 
     def __init__(self, cipher: FieldCipher) -> None:
+        self._local = BulkCipher(cipher)
         self._pool = ProcessPoolExecutor(
             1,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=multiprocessing.get_context("fork"),
             initializer=_crypto_init,
             initargs=(cipher.keys, cipher.index_key),
         )
+        self._pool.submit(_crypto_job, "", "").result()  # fork now, while single-threaded
+
+    @staticmethod
+    def available() -> bool:
+        return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
     def submit(self, ids: list[str], phones: list[str]) -> CryptoResult:
-        return CryptoResult(self._pool.submit(_crypto_job, "\n".join(ids), "\n".join(phones)))
+        joined_ids, joined_phones = "\n".join(ids), "\n".join(phones)
+
+        def here() -> tuple[str, str, str, str]:
+            return _job(self._local, joined_ids, joined_phones)
+
+        try:
+            future = self._pool.submit(_crypto_job, joined_ids, joined_phones)
+        except BrokenProcessPool:
+            future = None
+        return CryptoResult(future, here)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -45,7 +45,10 @@ class ImportOptions:
     scope: OrgNode | None = None  # rows must land in this subtree; rows without location hang here
     dry_run: bool = False  # validate and report, then roll everything back
     chunk_rows: int = CHUNK_ROWS
-    threaded: bool = True  # overlap database writes with validation of the next chunk
+    # Write from a background thread, overlapping the next chunk's validation (None: automatic).
+    # Off for SQLite: sqlite3 takes the GIL back after every row it steps, and with the main
+    # thread busy those million hand-offs cost more CPU than the overlap saves (measured).
+    threaded: bool | None = None
     # SQLite: a load of at least this many rows into an empty table builds its indexes at the end
     bulk_load_rows: int = 50_000
     # From this many rows, encryption and blind indexes run in a separate process (None: never)
@@ -301,8 +304,12 @@ def _run_import(
         big = options.crypto_process_rows is not None and (table.estimated_rows or 0) >= (
             options.crypto_process_rows
         )
-        crypto = CryptoPool(cipher.cipher) if big and type(cipher) is BulkCipher else None
-        writer = BulkWriter(connection, threaded=options.threaded)
+        if big and type(cipher) is BulkCipher and CryptoPool.available():
+            crypto = CryptoPool(cipher.cipher)  # before any thread of ours starts
+        threaded = options.threaded
+        if threaded is None:  # see ImportOptions.threaded
+            threaded = connection.dialect.name != "sqlite"
+        writer = BulkWriter(connection, threaded=threaded)
         ctx = ImportContext(
             session=session,
             connection=connection,
