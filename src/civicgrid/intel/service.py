@@ -25,6 +25,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from civicgrid.config import get_settings
+from civicgrid.errors import Invalid
 from civicgrid.intel import duplicates as dup
 from civicgrid.intel import fairness
 from civicgrid.intel import reply_quality as rq
@@ -132,8 +133,6 @@ def retrain_from_workorders(
     The metrics in the metadata are honest: out-of-fold predictions of the calibration folds
     (every row predicted by a model that did not see its text), overall and per community.
     """
-    from civicgrid.errors import Invalid
-
     started = time.perf_counter()
     rows = training_rows_from_workorders(session, limit=max_rows)
     if len(rows) < min_rows:
