@@ -29,16 +29,16 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 
-BARE_APP = '''
+BARE_APP = """
 from fastapi import FastAPI
 app = FastAPI()
 
 @app.post("/api/workorders", status_code=201)
 def create() -> dict[str, int]:
     return {"id": 1}
-'''
+"""
 
-SETUP = '''
+SETUP = """
 import sys
 from sqlalchemy.orm import Session
 from civicgrid.kit import migrate
@@ -53,12 +53,14 @@ migrate.upgrade(engine)
 with Session(engine) as s:
     build_world(s)
     build_accounts(s)
-    rl.import_rows(s, rows=[(2, {{"分类编码": "HJ01", "分类名称": "垃圾清运", "责任部门": "城管"}})])
+    row = {{"分类编码": "HJ01", "分类名称": "垃圾清运", "责任部门": "城管"}}
+    rl.import_rows(s, rows=[(2, row)])
     user = auth.get_user_or_raise(s, "dh-hotline")
-    _t, raw = tokens.create_token(s, user=user, name="bench", permissions=["workorder:create", "workorder:read"])
+    perms = ["workorder:create", "workorder:read"]
+    _t, raw = tokens.create_token(s, user=user, name="bench", permissions=perms)
     s.commit()
 print(raw)
-'''
+"""
 
 
 def free_port() -> int:
@@ -70,9 +72,21 @@ def free_port() -> int:
 def serve(target: str, env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", *target.split(), "--host", "127.0.0.1", "--port",
-         str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=cwd, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            *target.split(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=cwd,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -85,8 +99,9 @@ def serve(target: str, env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen
     raise RuntimeError(f"server {target} did not start")
 
 
-def saturate(base: str, headers: dict[str, str], body: dict[str, object], seconds: float,
-             clients: int) -> tuple[int, int]:
+def saturate(
+    base: str, headers: dict[str, str], body: dict[str, object], seconds: float, clients: int
+) -> tuple[int, int]:
     done = [0] * clients
     errors = [0] * clients
     stop = time.perf_counter() + seconds
@@ -108,8 +123,9 @@ def saturate(base: str, headers: dict[str, str], body: dict[str, object], second
     return sum(done), sum(errors)
 
 
-def fixed_rate(base: str, headers: dict[str, str], body: dict[str, object], rate: float,
-               seconds: float) -> list[float]:
+def fixed_rate(
+    base: str, headers: dict[str, str], body: dict[str, object], rate: float, seconds: float
+) -> list[float]:
     latencies: list[float] = []
     lock = threading.Lock()
     start = time.perf_counter()
@@ -144,20 +160,39 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
-        env = {**os.environ, "CIVICGRID_DATABASE_URL": url, "CIVICGRID_DATA_DIR": tmp,
-               "CIVICGRID_SECRET_KEY": "bench-secret", "PYTHONPATH": str(ROOT),
-               "CIVICGRID_FIELD_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
-        token = subprocess.run([sys.executable, "-c", SETUP.format(root=str(ROOT), url=url)],
-                               env=env, check=True, capture_output=True, text=True,
-                               cwd=ROOT).stdout.strip().splitlines()[-1]
+        env = {
+            **os.environ,
+            "CIVICGRID_DATABASE_URL": url,
+            "CIVICGRID_DATA_DIR": tmp,
+            "CIVICGRID_SECRET_KEY": "bench-secret",
+            "PYTHONPATH": str(ROOT),
+            "CIVICGRID_FIELD_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        }
+        token = (
+            subprocess.run(
+                [sys.executable, "-c", SETUP.format(root=str(ROOT), url=url)],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         (Path(tmp) / "bare_app.py").write_text(BARE_APP)
         headers = {"Authorization": f"Bearer {token}"}
         sys.path.insert(0, str(ROOT))
         from tests.fixtures.world import centre
 
         lon, lat = centre(0)
-        body = {"title": "小区门口垃圾没人清运", "description": "三天了", "lat": lat, "lon": lon,
-                "category": "HJ01"}
+        body = {
+            "title": "小区门口垃圾没人清运",
+            "description": "三天了",
+            "lat": lat,
+            "lon": lon,
+            "category": "HJ01",
+        }
         ours, ours_url = serve("--factory civicgrid.app:create_app", env, ROOT)
         bare, bare_url = serve("bare_app:app", env, Path(tmp))
         try:
@@ -179,8 +214,10 @@ def main() -> None:
     print(f"civicgrid POST /api/workorders: {rps_ours:,.0f} orders/s ({err_ours} non-201)")
     print(f"bare FastAPI constant endpoint: {rps_bare:,.0f} requests/s ({err_bare} non-201)")
     print(f"ratio civicgrid / bare: {rps_ours / rps_bare:.3f}")
-    print(f"fixed rate {rate:,.0f}/s for {args.seconds:.0f} s: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
-          f"({len(lat_s)} requests)")
+    print(
+        f"fixed rate {rate:,.0f}/s for {args.seconds:.0f} s: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+        f"({len(lat_s)} requests)"
+    )
 
 
 if __name__ == "__main__":

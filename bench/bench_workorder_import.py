@@ -28,9 +28,25 @@ from civicgrid.models.org import OrgLevel
 from civicgrid.org.service import create_node
 from civicgrid.workorders import bulk_import
 
-HEADER = ["编号", "上报时间", "标题", "描述", "分类", "责任部门", "状态", "办结时间", "纬度", "经度"]
-CATS = [("垃圾清运", "环卫所"), ("噪音扰民", "城管执法队"), ("占道经营", "城管执法队"),
-        ("路灯损坏", "住建局"), ("邻里纠纷", "司法所")]
+HEADER = [
+    "编号",
+    "上报时间",
+    "标题",
+    "描述",
+    "分类",
+    "责任部门",
+    "状态",
+    "办结时间",
+    "纬度",
+    "经度",
+]
+CATS = [
+    ("垃圾清运", "环卫所"),
+    ("噪音扰民", "城管执法队"),
+    ("占道经营", "城管执法队"),
+    ("路灯损坏", "住建局"),
+    ("邻里纠纷", "司法所"),
+]
 SIDE = 10  # 10 x 10 grids of 0.01 degrees
 
 
@@ -44,10 +60,20 @@ def make_csv(path: Path, rows: int) -> None:
             cat, dept = CATS[i % len(CATS)]
             t = start + timedelta(seconds=rng.randrange(365 * 86400))
             closed = t + timedelta(hours=rng.randrange(1, 200))
-            w.writerow([f"H{i:08d}", t.strftime("%Y-%m-%d %H:%M:%S"), f"{cat}问题第{i}号", "居民反映",
-                        cat, dept, "已办结", closed.strftime("%Y-%m-%d %H:%M:%S"),
-                        f"{28.2 + rng.random() * 0.01 * SIDE:.6f}",
-                        f"{112.9 + rng.random() * 0.01 * SIDE:.6f}"])
+            w.writerow(
+                [
+                    f"H{i:08d}",
+                    t.strftime("%Y-%m-%d %H:%M:%S"),
+                    f"{cat}问题第{i}号",
+                    "居民反映",
+                    cat,
+                    dept,
+                    "已办结",
+                    closed.strftime("%Y-%m-%d %H:%M:%S"),
+                    f"{28.2 + rng.random() * 0.01 * SIDE:.6f}",
+                    f"{112.9 + rng.random() * 0.01 * SIDE:.6f}",
+                ]
+            )
 
 
 def migrated(path: Path) -> Session:
@@ -59,8 +85,14 @@ def migrated(path: Path) -> Session:
         for c in range(SIDE):
             x, y = 112.9 + c * 0.01, 28.2 + r * 0.01
             ring = [[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]
-            create_node(session, parent=root, level=OrgLevel.GRID, name=f"G{r}-{c}", code=f"g{r}-{c}",
-                        geometry={"type": "Polygon", "coordinates": [ring]})
+            create_node(
+                session,
+                parent=root,
+                level=OrgLevel.GRID,
+                name=f"G{r}-{c}",
+                code=f"g{r}-{c}",
+                geometry={"type": "Polygon", "coordinates": [ring]},
+            )
     session.commit()
     return session
 
@@ -75,8 +107,9 @@ def main() -> None:
         session = migrated(Path(tmp) / "a.db")
         t0 = time.perf_counter()
         with open_table(csv_path) as table:
-            result = bulk_import.import_orders(session, rows=table.rows(),
-                                               mapping=bulk_import.BUILTIN["civicgrid"], source="h")
+            result = bulk_import.import_orders(
+                session, rows=table.rows(), mapping=bulk_import.BUILTIN["civicgrid"], source="h"
+            )
         session.commit()
         ours = time.perf_counter() - t0
         assert result.inserted == args.rows, result.problems[:5]
@@ -88,16 +121,35 @@ def main() -> None:
         with csv_path.open(encoding="utf-8") as fh:
             reader = csv.reader(fh)
             next(reader)
-            prepared = [(f"h-{r[0]}", r[2], r[3], r[4], r[5], "import", "closed", 2, 1, float(r[8]),
-                         float(r[9]), r[1], r[7], now, now) for r in reader]
+            prepared = [
+                (
+                    f"h-{r[0]}",
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    "import",
+                    "closed",
+                    2,
+                    1,
+                    float(r[8]),
+                    float(r[9]),
+                    r[1],
+                    r[7],
+                    now,
+                    now,
+                )
+                for r in reader
+            ]
         conn = sqlite3.connect(Path(tmp) / "b.db")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         t0 = time.perf_counter()
         conn.executemany(
-            "INSERT INTO work_order (code, title, description, category, department, channel, status,"
-            " priority, node_id, lat, lon, reported_at, closed_at, created_at, updated_at, returns_count,"
-            " reassign_count, reopen_count, likes, resolved_in_grid, extra, version, paused_hours,"
+            "INSERT INTO work_order (code, title, description, category, department, channel,"
+            " status, priority, node_id, lat, lon, reported_at, closed_at, created_at, updated_at,"
+            " returns_count, reassign_count, reopen_count, likes, resolved_in_grid, extra, version,"
+            " paused_hours,"
             " escalation_level, is_dispute, is_repeat)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0,0,0,0,'{}',1,0,0,0,0)",
             prepared,
@@ -106,8 +158,10 @@ def main() -> None:
         bare = time.perf_counter() - t0
         conn.close()
     print(f"rows: {args.rows:,}")
-    print(f"civicgrid import (CSV read + validate + locate + dedup + insert + ledger): "
-          f"{ours:.2f} s = {args.rows / ours:,.0f} rows/s")
+    print(
+        f"civicgrid import (CSV read + validate + locate + dedup + insert + ledger): "
+        f"{ours:.2f} s = {args.rows / ours:,.0f} rows/s"
+    )
     print(f"bare executemany of pre-parsed rows: {bare:.2f} s = {args.rows / bare:,.0f} rows/s")
     print(f"ratio (ours / bare throughput): {bare / ours:.3f}")
 
