@@ -26,7 +26,8 @@ def _commands(group: typer.Typer, prefix: str = "") -> list[str]:
 def test_every_setting_is_documented() -> None:
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
     missing = [
-        f"CIVICGRID_{name.upper()}" for name in Settings.model_fields
+        f"CIVICGRID_{name.upper()}"
+        for name in Settings.model_fields
         if f"CIVICGRID_{name.upper()}" not in text
     ]
     assert not missing, f"undocumented settings in docs/configuration.md: {missing}"
