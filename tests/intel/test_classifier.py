@@ -147,8 +147,15 @@ def test_out_of_fold_predictions_are_kept(small_model: TextClassifier) -> None:
     assert len(small_model.oof_predictions) == len(labels)
 
 
+def test_unsupported_ngram_lengths_are_refused() -> None:
+    texts, labels = corpus(2)
+    for params in (ClassifierParams(char_ngrams=(1, 4)), ClassifierParams(word_ngrams=(1, 3))):
+        with pytest.raises(Invalid):
+            TextClassifier.fit(texts, labels, params)
+
+
 def test_params_round_trip() -> None:
-    p = ClassifierParams(c=0.5, char_ngrams=(2, 4))
+    p = ClassifierParams(c=0.5, char_ngrams=(2, 3))
     assert ClassifierParams.from_dict(json.loads(json.dumps(p.to_dict()))) == p
 
 

@@ -98,6 +98,11 @@ class TextClassifier:
     ) -> TextClassifier:
         """Train on ``texts`` (raw or segmented; canonical documents when ``prepared``)."""
         params = params or ClassifierParams()
+        try:
+            ft.check_ngrams("word", params.word_ngrams)
+            ft.check_ngrams("char", params.char_ngrams)
+        except ValueError as exc:
+            raise Invalid(_("参数不合法：{e}").format(e=exc)) from exc
         docs = list(texts) if prepared else prepare(texts)
         y = np.asarray([str(v) for v in labels])
         if len(docs) != len(y):

@@ -151,6 +151,16 @@ def fit_words(docs: Sequence[str], min_df: int) -> WordIndex:
     return WordIndex(sorted(w for w, n in seen.items() if n >= min_df))
 
 
+MAX_NGRAM = {"char": 3, "word": 2, "lead": 1}
+"""Longest n-gram per block kind: three 21-bit code points fill a 64-bit key."""
+
+
+def check_ngrams(kind: str, ngrams: tuple[int, int]) -> None:
+    lo, hi = ngrams
+    if kind not in MAX_NGRAM or not 1 <= lo <= hi <= MAX_NGRAM[kind]:
+        raise ValueError(f"{kind} n-grams must lie within 1..{MAX_NGRAM.get(kind, 0)}: {ngrams}")
+
+
 def fit_block(
     kind: str,
     docs: Sequence[str],
@@ -158,6 +168,7 @@ def fit_block(
     min_df: int,
     words: WordIndex | None = None,
 ) -> Block:
+    check_ngrams(kind, ngrams)
     keys, rows = _keys(kind, docs, ngrams, words)
     uniq, df = _document_frequency(keys, rows)
     keep = df >= min_df

@@ -219,6 +219,10 @@ def _assemble(meta: ModelMeta, words: list[str], arrays: dict[str, Any]) -> Text
         ngrams = _array(arrays, f"{name}_ngrams", "i", 1)
         if keys.shape != idf.shape or ngrams.shape != (2,):
             raise Invalid(_("模型文件已损坏：特征块 {n} 尺寸不一致").format(n=name))
+        try:
+            ft.check_ngrams(name, (int(ngrams[0]), int(ngrams[1])))
+        except ValueError as exc:
+            raise Invalid(_("模型文件已损坏：{e}").format(e=exc)) from exc
         if keys.shape[0] > 1 and not bool(np.all(keys[1:] > keys[:-1])):
             raise Invalid(_("模型文件已损坏：特征块 {n} 未排序").format(n=name))
         blocks[name] = ft.Block(
