@@ -15,10 +15,12 @@ from civicgrid.auth import roles as P
 from civicgrid.auth.deps import CurrentSubject, rate_limit
 from civicgrid.auth.subject import Subject
 from civicgrid.errors import Invalid, NotFound, PermissionDenied, TooLarge
+from civicgrid.intel import service as intel
 from civicgrid.kit.i18n import _
 from civicgrid.kit.web import DB
 from civicgrid.models.workorder import Attachment, Channel, WorkOrder
 from civicgrid.workorders import attachments, exports, joint, present, repository, service
+from civicgrid.workorders import responsibility as rl
 from civicgrid.workorders.access import actor_for
 from civicgrid.workorders.schemas import (
     ActionRequest,
@@ -37,6 +39,17 @@ CHANNEL_BY_ROLE = {
 }
 
 
+def suggest(db: Session, body: WorkOrderCreate) -> tuple[str, float] | None:
+    """The routing model's best category for the text (None before a model is trained); the
+    dispatcher confirms or overrides it at triage, which becomes training signal."""
+    version = rl.version_in_force(db)
+    departments = (
+        {i.name: i.department for i in rl.items_of(db, version)} if version is not None else None
+    )
+    found = intel.suggest_categories(body.title, body.description, k=1, departments=departments)
+    return (found[0].category, round(found[0].confidence, 4)) if found else None
+
+
 def open_for(
     db: Session,
     subject: Subject,
@@ -52,7 +65,12 @@ def open_for(
     if body.reported_at is not None:
         raise Invalid(_("上报时间由系统记录"), field="reported_at")
     order = service.open_workorder(
-        db, data=body, actor=actor, channel=channel, idempotency_key=idempotency_key
+        db,
+        data=body,
+        actor=actor,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        suggestion=None if body.category else suggest(db, body),
     )
     if Role.RESIDENT not in actor.roles and not policy.covers_node(
         db, subject, order.node_id, P.WORKORDER_CREATE
