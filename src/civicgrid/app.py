@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civicgrid import __version__
@@ -71,6 +71,18 @@ def install_error_handlers(app: FastAPI) -> None:
         log.info("value out of range: %s", exc)
         message = _("数值或文本超出允许范围")
         return JSONResponse(_error_body("out_of_range", message), status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        # SQLite's single writer stayed busy past the busy timeout (overload): a clear, retryable
+        # 503, not a 500. Anything else the driver reports is a real fault and is re-raised.
+        if "database is locked" not in str(exc.orig):
+            raise exc
+        log.warning("database busy: %s", exc.orig)
+        message = _("系统繁忙，请稍后重试")
+        return JSONResponse(
+            _error_body("busy", message), status_code=503, headers={"Retry-After": "5"}
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
