@@ -8,7 +8,6 @@ countries (``US`` for the Philadelphia 311 data) give their observed public holi
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -16,29 +15,9 @@ import holidays
 import numpy as np
 import pandas as pd
 
+from civicgrid.kit.holidays import holiday_table
+
 ANNUAL_PERIOD = 365.25
-_SUBSTITUTED_FROM = re.compile(r"substituted from (\d{2})/(\d{2})/(\d{4})")
-SPRING_FESTIVAL = "Spring Festival"
-
-
-@lru_cache(maxsize=64)
-def _holiday_table(country: str, year: int) -> tuple[frozenset[date], frozenset[date], date | None]:
-    """(days off, make-up working days, Spring Festival day) for one country and year."""
-    table = holidays.country_holidays(country, years=[year - 1, year, year + 1])
-    off: set[date] = set()
-    makeup: set[date] = set()
-    spring: date | None = None
-    for day, name in sorted(table.items()):
-        if day.year == year:
-            off.add(day)
-            if spring is None and SPRING_FESTIVAL in name and "Eve" not in name:
-                spring = day
-        for match in _SUBSTITUTED_FROM.finditer(name):
-            month, dom, yr = (int(g) for g in match.groups())
-            moved = date(yr, month, dom)
-            if moved.year == year:
-                makeup.add(moved)
-    return frozenset(off), frozenset(makeup), spring
 
 
 class Calendar:
@@ -78,7 +57,7 @@ class Calendar:
             return off, makeup, since_spring
         for i, ts in enumerate(days):
             day = ts.date()
-            off_days, makeup_days, spring = _holiday_table(self.country, day.year)
+            off_days, makeup_days, spring = holiday_table(self.country, day.year)
             off[i] = day in off_days
             makeup[i] = day in makeup_days
             if spring is not None:
