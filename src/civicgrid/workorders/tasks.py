@@ -1,7 +1,7 @@
 """Background jobs of the loop: SLA lights, escalation up the hierarchy, auto-close.
 
-``sla_check`` is one transaction's work; the in-process scheduler (app start-up) calls it every
-minute by default, and ``civicgrid workorders sla-check`` runs it once from cron or a task queue.
+``sla_check`` is one transaction's work; ``civicgrid workorders sla-check`` runs it once, from cron
+or a systemd timer every minute (no scheduler runs inside the web process yet).
 """
 
 from __future__ import annotations
