@@ -367,8 +367,8 @@ def test_thread_bound_sqlite_connection_falls_back_to_synchronous_writes(tmp_pat
     from sqlalchemy import func
 
     from civicgrid.kit import migrate
+    from civicgrid.kit.bulk import BulkWriter
     from civicgrid.kit.db import make_engine
-    from civicgrid.registry.bulk import BulkWriter
     from tests.fixtures.world import build_world
 
     url = f"sqlite:///{tmp_path / 'plain.db'}"

@@ -24,12 +24,12 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
+from civicgrid.kit.bulk import BulkWriter, enlarge_cache, restore_cache
 from civicgrid.kit.i18n import _
 from civicgrid.kit.tabular import Table
 from civicgrid.kit.timeutil import utcnow
 from civicgrid.models.org import OrgNode
 from civicgrid.models.registry import ImportBatch
-from civicgrid.registry.bulk import BulkWriter, enlarge_cache, restore_cache
 from civicgrid.registry.ciphers import BulkCipher, CryptoPool
 from civicgrid.registry.locate import Located, Territory
 from civicgrid.registry.mapping import ColumnMapping

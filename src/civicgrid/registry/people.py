@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Table
 
+from civicgrid.kit.bulk import Row, json_tags, rebuild_indexes, suspend_indexes
 from civicgrid.kit.i18n import _
 from civicgrid.models.registry import Household, Person
-from civicgrid.registry.bulk import Row, json_tags, rebuild_indexes, suspend_indexes
 from civicgrid.registry.codes import IdCheck, check_id_numbers, normalise_id_numbers
 from civicgrid.registry.importer import Chunk, ImportContext, has_any, limited_texts
 from civicgrid.registry.locate import Located

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Table, select, tuple_
 
+from civicgrid.kit.bulk import Row, json_text
 from civicgrid.kit.i18n import _
 from civicgrid.models.registry import FacilityType, Place, PlaceKind
-from civicgrid.registry.bulk import Row, json_text
 from civicgrid.registry.importer import (
     Chunk,
     ImportContext,

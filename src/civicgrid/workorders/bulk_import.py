@@ -21,6 +21,7 @@ from sqlalchemy import Dialect, Table, func, select
 from sqlalchemy.orm import Session
 
 from civicgrid.errors import Invalid
+from civicgrid.kit.bulk import BulkWriter
 from civicgrid.kit.i18n import _
 from civicgrid.kit.timeutil import utcnow
 from civicgrid.ledger import service as ledger
@@ -29,7 +30,6 @@ from civicgrid.models.base import UTCDateTime
 from civicgrid.models.registry import ImportBatch
 from civicgrid.models.workorder import Channel, WorkOrder
 from civicgrid.org import service as org
-from civicgrid.registry.bulk import BulkWriter
 from civicgrid.workorders.states import State
 
 DATE_FORMATS = (
