@@ -42,8 +42,8 @@ bench: $(STAMP)
 	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
 
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -o src/civicgrid/locale/messages.pot src
-	$(BIN)/pybabel update -i src/civicgrid/locale/messages.pot -d src/civicgrid/locale
+	$(BIN)/pybabel extract -F babel.cfg --sort-output --no-wrap -o src/civicgrid/locale/messages.pot src
+	$(BIN)/pybabel update --no-wrap -i src/civicgrid/locale/messages.pot -d src/civicgrid/locale
 	$(BIN)/pybabel compile -d src/civicgrid/locale
 
 clean:

@@ -84,6 +84,37 @@ def test_run_explain_radar_trend(client: TestClient, march: World) -> None:
     assert client.get("/api/evaluate/runs").json()[0]["id"] == result["run_id"]
 
 
+def test_english_readers_see_built_in_texts_translated(client: TestClient, march: World) -> None:
+    """Built-in templates are data in Chinese; an English reader sees them (and the metric
+    sentences) from the catalog, while a stored run and a user's own system stay as written."""
+    login(client, "admin")
+    chinese = client.post("/api/evaluate/run", json={**Q, "save": True}).json()
+    english = {"Accept-Language": "en"}
+    systems = {s["name"]: s for s in client.get("/api/evaluate/systems", headers=english).json()}
+    assert systems["grid_worker"]["title"].startswith("Grid worker assessment")
+    radar = client.get("/api/evaluate/radar", params=Q, headers=english).json()
+    assert radar["axes"] == ["Basic work", "Case handling", "Resident satisfaction"]
+    run = client.get(f"/api/evaluate/runs/{chinese['run_id']}", headers=english).json()
+    zhang = next(e for e in run["entities"] if e["name"] == "张三")
+    on_time = zhang["values"]["B2"]
+    assert [c["label"] for c in on_time["counts"]] == [
+        "Closed on time",
+        "Due",
+        "Overdue and open",
+    ]
+    assert on_time["text"] == "3 closed on time / 5 due (1 overdue and open)"
+    stored = client.get(f"/api/evaluate/runs/{chinese['run_id']}").json()
+    assert stored["entities"] == chinese["entities"]  # the stored run itself is untouched
+    assert all(e["values"]["B2"]["text"].startswith("按时办结") for e in stored["entities"])
+    mine = client.post(
+        "/api/evaluate/systems",
+        json={"source": "grid_worker", "name": "mine", "title": "我们街道的考核"},
+    )
+    assert mine.status_code == 201, mine.text
+    systems = {s["name"]: s for s in client.get("/api/evaluate/systems", headers=english).json()}
+    assert systems["mine"]["title"] == "我们街道的考核"  # not in the catalog: shown as written
+
+
 def test_exports(client: TestClient, march: World) -> None:
     login(client, "dh-evaluator")
     response = client.get("/api/evaluate/export.xlsx", params=Q)

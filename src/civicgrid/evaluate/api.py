@@ -16,7 +16,7 @@ from sqlalchemy import select
 from civicgrid.auth import policy
 from civicgrid.auth.deps import CurrentSubject
 from civicgrid.errors import TooLarge
-from civicgrid.evaluate import report, service
+from civicgrid.evaluate import localise, report, service
 from civicgrid.evaluate.config import IndicatorSystem, parse_system
 from civicgrid.evaluate.config_excel import write_excel
 from civicgrid.evaluate.inputs import MAX_BYTES
@@ -50,14 +50,21 @@ def _system(db: DB, name: str, method: str | None = None) -> IndicatorSystem:
 
 
 def _run(db: DB, request: RunRequest) -> EvaluationResult:
-    return service.evaluate(
-        db,
-        system=_system(db, request.system, request.method),
-        level=request.level,
-        period=request.period,
-        scope=request.scope,
-        save=request.save,
+    """Evaluate (and store, when asked), then show the result in the reader's language."""
+    return localise.result(
+        service.evaluate(
+            db,
+            system=_system(db, request.system, request.method),
+            level=request.level,
+            period=request.period,
+            scope=request.scope,
+            save=request.save,
+        )
     )
+
+
+def _stored_run(db: DB, run_id: int) -> EvaluationResult:
+    return localise.result(service.get_run(db, run_id))
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -70,13 +77,13 @@ def metrics() -> list[MetricInfo]:
     return [
         MetricInfo(
             key=m.key,
-            label=m.label,
+            label=_(m.label),
             unit=m.unit.value,
             direction=m.direction.value,
-            formula=m.formula,
+            formula=_(m.formula),
             levels=sorted(m.levels),
             params=m.params,
-            counts=m.counts,
+            counts={k: _(v) for k, v in m.counts.items()},
             description=m.description,
         )
         for m in METRICS.values()
@@ -86,7 +93,7 @@ def metrics() -> list[MetricInfo]:
 @router.get("/systems")
 def list_systems(db: DB) -> list[SystemSummary]:
     """Built-in templates and stored indicator systems."""
-    return service.list_systems(db)
+    return [localise.summary(s) for s in service.list_systems(db)]
 
 
 @router.get("/systems/{name}")
@@ -237,19 +244,19 @@ def list_runs(
 @router.get("/runs/{run_id}")
 def get_run(db: DB, run_id: int, subject: CurrentSubject) -> EvaluationResult:
     policy.access(db, subject, EvaluationRun, run_id)  # 404 outside my scope
-    return service.get_run(db, run_id)
+    return _stored_run(db, run_id)
 
 
 @router.get("/runs/{run_id}/explain")
 def explain_run(db: DB, run_id: int, entity: str, subject: CurrentSubject) -> Explanation:
     """The drill-down of one entity in a saved run."""
     policy.access(db, subject, EvaluationRun, run_id)
-    return service.explain(service.get_run(db, run_id), entity)
+    return service.explain(_stored_run(db, run_id), entity)
 
 
 @router.get("/runs/{run_id}/ranking")
 def ranking_run(db: DB, run_id: int) -> list[RankRow]:
-    return service.ranking(service.get_run(db, run_id))
+    return service.ranking(_stored_run(db, run_id))
 
 
 @router.get("/runs/{run_id}/radar")
@@ -258,7 +265,7 @@ def radar_run(
     run_id: int,
     keys: list[str] | None = Query(None, description="Entities to draw (default: top 5)."),
 ) -> RadarData:
-    return service.radar(service.get_run(db, run_id), keys)
+    return service.radar(_stored_run(db, run_id), keys)
 
 
 @router.post("/surveys")

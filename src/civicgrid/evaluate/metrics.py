@@ -27,6 +27,7 @@ from civicgrid.evaluate.metric_types import (
     register,
 )
 from civicgrid.evaluate.normalise import Direction
+from civicgrid.kit.i18n import N_, gettext
 
 # ---------------------------------------------------------------- interpretation of the data
 CLOSED_STATES = frozenset({"closed", "assessed"})  # 已办结, 已考核
@@ -107,13 +108,14 @@ def _values(
     for evaluee in ds.entities:
         counts = {name: float(sums.get(evaluee.key, {}).get(name, 0.0)) for name in metric.counts}
         v = value(counts)
-        out[evaluee.key] = MetricValue(v, counts, _render(metric, counts))
+        out[evaluee.key] = MetricValue(v, counts, render_text(metric, counts))
     return out
 
 
-def _render(metric: MetricDef, counts: Mapping[str, float]) -> str:
+def render_text(metric: MetricDef, counts: Mapping[str, float]) -> str:
+    """The metric's sentence over its counts, in the current language."""
     shown = {k: (f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}") for k, v in counts.items()}
-    return metric.text.format(**shown)
+    return gettext(metric.text).format(**shown)
 
 
 def _ratio(num: str, den: str) -> Callable[[Mapping[str, float]], float | None]:
@@ -345,12 +347,12 @@ REGISTRIES = ["person", "entity", "place"]
 for _metric in (
     MetricDef(
         "on_time_closure_rate",
-        "按时办结率",
+        N_("按时办结率"),
         Unit.RATIO,
         Direction.HIGHER,
-        "按时办结数 / 应办结数",
-        {"on_time": "按时办结", "due": "应办结", "overdue_open": "超期未办结"},
-        "按时办结 {on_time} 件 / 应办结 {due} 件（超期未办结 {overdue_open} 件）",
+        N_("按时办结数 / 应办结数"),
+        {"on_time": N_("按时办结"), "due": N_("应办结"), "overdue_open": N_("超期未办结")},
+        N_("按时办结 {on_time} 件 / 应办结 {due} 件（超期未办结 {overdue_open} 件）"),
         "Orders closed by their due time / orders that had a due time and were closed or "
         "already due by the end of the period (or now).",
         _on_time,
@@ -358,48 +360,48 @@ for _metric in (
     ),
     MetricDef(
         "disposal_rate",
-        "办结率",
+        N_("办结率"),
         Unit.RATIO,
         Direction.HIGHER,
-        "办结数 / 受理数",
-        {"closed": "办结", "orders": "受理"},
-        "办结 {closed} 件 / 受理 {orders} 件",
+        N_("办结数 / 受理数"),
+        {"closed": N_("办结"), "orders": N_("受理")},
+        N_("办结 {closed} 件 / 受理 {orders} 件"),
         "Closed orders / valid orders reported in the period.",
         _disposal,
         params=dict(ORDER_FILTERS),
     ),
     MetricDef(
         "avg_handling_hours",
-        "平均处置时长",
+        N_("平均处置时长"),
         Unit.HOURS,
         Direction.LOWER,
-        "Σ(办结时间 − 上报时间) / 办结数",
-        {"total_hours": "处置总时长（小时）", "closed": "办结"},
-        "处置总时长 {total_hours} 小时 / 办结 {closed} 件",
+        N_("Σ(办结时间 − 上报时间) / 办结数"),
+        {"total_hours": N_("处置总时长（小时）"), "closed": N_("办结")},
+        N_("处置总时长 {total_hours} 小时 / 办结 {closed} 件"),
         "Mean wall-clock hours from report to closure over closed orders.",
         _avg_hours,
         params=dict(ORDER_FILTERS),
     ),
     MetricDef(
         "median_handling_hours",
-        "处置时长中位数",
+        N_("处置时长中位数"),
         Unit.HOURS,
         Direction.LOWER,
-        "办结工单处置时长的中位数",
-        {"median_hours": "中位数（小时）", "closed": "办结"},
-        "办结 {closed} 件的处置时长中位数 {median_hours} 小时",
+        N_("办结工单处置时长的中位数"),
+        {"median_hours": N_("中位数（小时）"), "closed": N_("办结")},
+        N_("办结 {closed} 件的处置时长中位数 {median_hours} 小时"),
         "Median wall-clock hours from report to closure over closed orders.",
         _median_hours,
         params=dict(ORDER_FILTERS),
     ),
     MetricDef(
         "satisfaction_rate",
-        "满意率",
+        N_("满意率"),
         Unit.RATIO,
         Direction.HIGHER,
-        "(满意 + 基本满意) / 参评数",
-        {"satisfied": "满意", "basic": "基本满意", "dissatisfied": "不满意"},
-        "满意 {satisfied} 件、基本满意 {basic} 件、不满意 {dissatisfied} 件",
+        N_("(满意 + 基本满意) / 参评数"),
+        {"satisfied": N_("满意"), "basic": N_("基本满意"), "dissatisfied": N_("不满意")},
+        N_("满意 {satisfied} 件、基本满意 {basic} 件、不满意 {dissatisfied} 件"),
         "(satisfied + basic_weight × basically satisfied) / rated orders; basic_weight "
         "defaults to 1.",
         _satisfaction,
@@ -407,12 +409,12 @@ for _metric in (
     ),
     MetricDef(
         "repeat_complaint_rate",
-        "重复投诉率",
+        N_("重复投诉率"),
         Unit.RATIO,
         Direction.LOWER,
-        "重复投诉数 / 受理数",
-        {"repeat": "重复投诉", "orders": "受理"},
-        "重复投诉 {repeat} 件 / 受理 {orders} 件",
+        N_("重复投诉数 / 受理数"),
+        {"repeat": N_("重复投诉"), "orders": N_("受理")},
+        N_("重复投诉 {repeat} 件 / 受理 {orders} 件"),
         "Orders flagged as repeats, or following an order of the same category from the same "
         "reporter or at the same place (address, else location to ~100 m) within window_days.",
         _repeat,
@@ -420,12 +422,12 @@ for _metric in (
     ),
     MetricDef(
         "resolved_in_grid_rate",
-        "网格内解决率",
+        N_("网格内解决率"),
         Unit.RATIO,
         Direction.HIGHER,
-        "网格内解决数 / 办结数",
-        {"in_grid": "网格内解决", "closed": "办结"},
-        "网格内解决 {in_grid} 件 / 办结 {closed} 件",
+        N_("网格内解决数 / 办结数"),
+        {"in_grid": N_("网格内解决"), "closed": N_("办结")},
+        N_("网格内解决 {in_grid} 件 / 办结 {closed} 件"),
         "Closed orders resolved within the grid / closed orders.",
         _in_grid,
         levels=TERRITORIAL,
@@ -433,48 +435,55 @@ for _metric in (
     ),
     MetricDef(
         "returns_per_order",
-        "退单率",
+        N_("退单率"),
         Unit.PER_ORDER,
         Direction.LOWER,
-        "退单次数 / 受理数",
-        {"returns": "退单次数", "reassigns": "改派次数", "orders": "受理"},
-        "退单 {returns} 次（改派 {reassigns} 次）/ 受理 {orders} 件",
+        N_("退单次数 / 受理数"),
+        {"returns": N_("退单次数"), "reassigns": N_("改派次数"), "orders": N_("受理")},
+        N_("退单 {returns} 次（改派 {reassigns} 次）/ 受理 {orders} 件"),
         "Returns (退单) per order; with include_reassign, reassignments count too.",
         _returns,
         params={**ORDER_FILTERS, "include_reassign": False},
     ),
     MetricDef(
         "reopen_rate",
-        "重办率",
+        N_("重办率"),
         Unit.RATIO,
         Direction.LOWER,
-        "重办工单数 / 受理数",
-        {"reopened": "重办", "orders": "受理"},
-        "重办 {reopened} 件 / 受理 {orders} 件",
+        N_("重办工单数 / 受理数"),
+        {"reopened": N_("重办"), "orders": N_("受理")},
+        N_("重办 {reopened} 件 / 受理 {orders} 件"),
         "Orders reopened at least once (resident dissatisfied) / orders.",
         _reopen,
         params=dict(ORDER_FILTERS),
     ),
     MetricDef(
         "proactive_discovery_rate",
-        "主动发现率",
+        N_("主动发现率"),
         Unit.RATIO,
         Direction.HIGHER,
-        "主动发现数（巡查、物联感知、数据碰撞）/ 受理数",
-        {"proactive": "主动发现", "orders": "受理"},
-        "主动发现 {proactive} 件 / 受理 {orders} 件",
+        N_("主动发现数（巡查、物联感知、数据碰撞）/ 受理数"),
+        {"proactive": N_("主动发现"), "orders": N_("受理")},
+        N_("主动发现 {proactive} 件 / 受理 {orders} 件"),
         "Share of orders from patrol, sensor and data-collision channels.",
         _proactive,
         params=dict(ORDER_FILTERS),
     ),
     MetricDef(
         "patrol_coverage",
-        "巡查覆盖率（代理）",
+        N_("巡查覆盖率（代理）"),
         Unit.RATIO,
         Direction.HIGHER,
-        "有巡查上报的网格周数 / 网格周数",
-        {"covered": "有巡查上报的网格周", "grid_weeks": "网格周", "patrol_orders": "巡查上报"},
-        "有巡查上报 {covered} 个网格周 / 共 {grid_weeks} 个网格周（巡查上报 {patrol_orders} 件）",
+        N_("有巡查上报的网格周数 / 网格周数"),
+        {
+            "covered": N_("有巡查上报的网格周"),
+            "grid_weeks": N_("网格周"),
+            "patrol_orders": N_("巡查上报"),
+        },
+        N_(
+            "有巡查上报 {covered} 个网格周 / 共 {grid_weeks} 个网格周"
+            "（巡查上报 {patrol_orders} 件）"
+        ),
         "PROXY until patrol records exist: grid-weeks with at least one patrol-channel order / "
         "grid-weeks in the period. A patrol that found nothing leaves no trace, so this "
         "undercounts real patrols.",
@@ -483,12 +492,12 @@ for _metric in (
     ),
     MetricDef(
         "resident_reporting_rate",
-        "居民随手拍参与度",
+        N_("居民随手拍参与度"),
         Unit.PER_THOUSAND,
         Direction.HIGHER,
-        "居民上报数 / 登记人口 × 1000",
-        {"reports": "居民上报", "residents": "登记人口"},
-        "居民上报 {reports} 件 / 登记人口 {residents} 人 × 1000",
+        N_("居民上报数 / 登记人口 × 1000"),
+        {"reports": N_("居民上报"), "residents": N_("登记人口")},
+        N_("居民上报 {reports} 件 / 登记人口 {residents} 人 × 1000"),
         "Resident-channel reports (随手拍, Open311) per 1,000 registered residents: participation "
         "in reporting only (votes, volunteering and deliberation are not recorded yet).",
         _resident_reporting,
@@ -496,12 +505,12 @@ for _metric in (
     ),
     MetricDef(
         "registry_completeness",
-        "基础数据完整率",
+        N_("基础数据完整率"),
         Unit.RATIO,
         Direction.HIGHER,
-        "已填必填项 / 必填项",
-        {"filled": "已填必填项", "required": "必填项", "records": "记录数"},
-        "已填 {filled} 项 / 必填 {required} 项（{records} 条记录）",
+        N_("已填必填项 / 必填项"),
+        {"filled": N_("已填必填项"), "required": N_("必填项"), "records": N_("记录数")},
+        N_("已填 {filled} 项 / 必填 {required} 项（{records} 条记录）"),
         "Filled required fields / required fields over the registry records of the evaluee "
         "(current data of records created before the period end).",
         _completeness,
@@ -510,12 +519,16 @@ for _metric in (
     ),
     MetricDef(
         "registry_freshness",
-        "基础数据鲜活度",
+        N_("基础数据鲜活度"),
         Unit.RATIO,
         Direction.HIGHER,
-        "近期核实或更新的记录 / 可判断的记录",
-        {"fresh": "近期核实/更新", "stale": "久未更新", "unknown": "期末后才更新（无法判断）"},
-        "近期核实/更新 {fresh} 条、久未更新 {stale} 条、无法判断 {unknown} 条",
+        N_("近期核实或更新的记录 / 可判断的记录"),
+        {
+            "fresh": N_("近期核实/更新"),
+            "stale": N_("久未更新"),
+            "unknown": N_("期末后才更新（无法判断）"),
+        },
+        N_("近期核实/更新 {fresh} 条、久未更新 {stale} 条、无法判断 {unknown} 条"),
         "Records verified or updated within window_days before the period end (or now) / "
         "records whose state at that time is known (records touched only after it are unknown).",
         _freshness,

@@ -29,6 +29,11 @@ def gettext(message: str) -> str:
     return translations(current_locale.get()).gettext(message)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction only; it is translated with ``_`` where it is shown."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_locale.get()).ngettext(singular, plural, n)
 

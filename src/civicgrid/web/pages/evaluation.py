@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from civicgrid.auth import policy
 from civicgrid.auth import roles as P
 from civicgrid.auth.deps import CurrentSubject
-from civicgrid.evaluate import service
+from civicgrid.evaluate import localise, service
 from civicgrid.evaluate.dataset import LEVEL_LABELS
 from civicgrid.kit.i18n import _
 from civicgrid.kit.web import DB
@@ -33,7 +33,7 @@ def default_period(today: date) -> str:
 @router.get("/evaluation", response_class=HTMLResponse)
 def evaluation_page(request: Request, db: DB, subject: CurrentSubject) -> HTMLResponse:
     policy.require_permission(subject, P.EVALUATION_READ)
-    systems = service.list_systems(db)
+    systems = [localise.summary(s) for s in service.list_systems(db)]
     levels = {str(k): _(v) for k, v in LEVEL_LABELS.items()}
     context = {
         "subject": subject,
