@@ -88,8 +88,8 @@ def _grid_names(db: Session, people: list[Person]) -> dict[int, str]:
     ids = {p.node_id for p in people if p.node_id is not None}
     if not ids:
         return {}
-    rows = db.execute(select(OrgNode.id, OrgNode.name).where(OrgNode.id.in_(ids))).tuples()
-    return dict(list(rows))
+    rows = db.execute(select(OrgNode.id, OrgNode.name).where(OrgNode.id.in_(ids)))
+    return {node_id: name for node_id, name in rows}
 
 
 @router.get("/m/worker/people", response_class=HTMLResponse)
