@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from civicgrid.config import get_settings
@@ -220,11 +220,13 @@ def duplicate_candidates(
     exclude_id: int | None = None,
     params: dup.DuplicateParams | None = None,
     model: TextClassifier | None = None,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[DuplicateCandidate]:
     """Open orders that look like the same issue at the same place: offered as "merge?".
 
     Text similarity is weighted by the routing model's character IDF (``model``, else the
-    latest stored one; without any model every character n-gram weighs the same).
+    latest stored one; without any model every character n-gram weighs the same). ``visible``
+    restricts the candidates to the orders a viewer may see (from ``auth.policy``).
     """
     params = params or dup.DuplicateParams()
     model = model or current_model()
@@ -246,6 +248,8 @@ def duplicate_candidates(
     )
     if exclude_id is not None:
         stmt = stmt.where(WorkOrder.id != exclude_id)
+    if visible is not None:
+        stmt = stmt.where(visible)
     if lat is not None and lon is not None:
         # Beyond ~8 radii the place factor is < 1%: no need to score those.
         dlat = 8 * params.radius_m / 111_000

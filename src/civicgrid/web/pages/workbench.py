@@ -28,7 +28,7 @@ from civicgrid.kit.timeutil import to_local
 from civicgrid.kit.web import DB
 from civicgrid.models.workorder import Attachment, WorkOrder
 from civicgrid.web.templating import render
-from civicgrid.workorders import present, repository, service
+from civicgrid.workorders import merge, present, repository, service
 from civicgrid.workorders import responsibility as rl
 from civicgrid.workorders.access import actor_for
 from civicgrid.workorders.schemas import SATISFACTION
@@ -332,6 +332,9 @@ def _order_page(
             "needs_reason": {a.value for a in view.allowed_actions if _needs_reason(order, a)},
             "categories": categories(db)
             if Action.DISPATCH in view.allowed_actions or Action.TRIAGE in view.allowed_actions
+            else [],
+            "duplicates": merge.candidates(db, subject, order)
+            if Action.MERGE in view.allowed_actions
             else [],
             "satisfaction": SATISFACTION,
             "state_label": state_label,

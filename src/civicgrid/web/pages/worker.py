@@ -89,7 +89,7 @@ def _grid_names(db: Session, people: list[Person]) -> dict[int, str]:
     if not ids:
         return {}
     rows = db.execute(select(OrgNode.id, OrgNode.name).where(OrgNode.id.in_(ids)))
-    return {node_id: name for node_id, name in rows}
+    return dict(rows.all())
 
 
 @router.get("/m/worker/people", response_class=HTMLResponse)
