@@ -37,6 +37,8 @@ os.environ.setdefault(
 os.environ.setdefault("CIVICGRID_PASSWORD_TIME_COST", "1")
 os.environ.setdefault("CIVICGRID_PASSWORD_MEMORY_KIB", "8192")
 os.environ.setdefault("CIVICGRID_PASSWORD_PARALLELISM", "1")
+# Hot issues and warnings inside the request: no thread outlives a test's database.
+os.environ.setdefault("CIVICGRID_DASHBOARD_INTEL_BACKGROUND", "false")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get(

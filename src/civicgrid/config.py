@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     auto_close_days: int = 7
     upload_max_mb: int = 10
     open311_jurisdiction: str = "civicgrid.local"
+    dashboard_intel_background: bool = True
     # Accounts and security (auth/, docs/domains/auth.md).
     session_hours: int = 12
     session_idle_minutes: int = 120

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -23,11 +23,12 @@ from civicgrid.demo.generator import (
     read_manifest,
 )
 from civicgrid.demo.keys import FIELD_VAR, SECRET_VAR, demo_keys
-from civicgrid.demo.sizes import DEFAULT_SEED, reference_date
+from civicgrid.demo.sizes import DEFAULT_SEED
 from civicgrid.demo.summary import load_summary
 from civicgrid.kit import migrate
 from civicgrid.kit.db import make_engine, make_sessionmaker, transaction
 from civicgrid.kit.i18n import _
+from civicgrid.kit.timeutil import LOCAL_TZ, utcnow
 from civicgrid.models.org import OrgNode
 from civicgrid.models.registry import Person
 from civicgrid.models.workorder import WorkOrder
@@ -137,12 +138,21 @@ def _print_summary(summary: CitySummary, path: Path, reused: bool) -> None:
     console.print(table)
 
 
+def yesterday() -> date:
+    """The last full local day (Asia/Shanghai): the default end of the demo year."""
+    return utcnow().astimezone(LOCAL_TZ).date() - timedelta(days=1)
+
+
 def demo(
     db: Path | None = typer.Option(None, "--db", help="SQLite file (default: <data_dir>/demo.db)."),
     size: DemoSize = typer.Option(DemoSize.default, "--size", help="City size."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed: same seed, same city."),
     as_of: str | None = typer.Option(
-        None, "--as-of", help="Last day of the generated year (YYYY-MM-DD); default from the seed."
+        None,
+        "--as-of",
+        help="Last day of the generated year (YYYY-MM-DD); default: yesterday, so that the "
+        "dashboard's recent days, SLA lights and warnings are live. Give a date for a city that "
+        "is the same on every run.",
     ),
     fresh: bool = typer.Option(False, "--fresh", help="Rebuild even if the city is up to date."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Build (or check) and exit."),
@@ -158,7 +168,7 @@ def demo(
     settings = get_settings()
     path = (db or settings.data_dir / "demo.db").resolve()
     try:
-        reference = date.fromisoformat(as_of) if as_of else reference_date(seed)
+        reference = date.fromisoformat(as_of) if as_of else yesterday()
     except ValueError:
         err_console.print(f"[red]{_('日期格式应为 YYYY-MM-DD')}: {as_of}[/red]")
         raise typer.Exit(2) from None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from civicgrid.errors import Invalid, NotFound
@@ -173,9 +173,12 @@ def early_warnings(
     history_days: int = 365,
     root_id: int | None = None,
     params: WarningParams | None = None,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[Departure]:
     """Grids (``by="grid"``) or categories (``by="category"``) whose volume over the last
     ``params.window`` days (local dates, up to the day before ``as_of``) departs from forecast.
+
+    ``visible`` restricts the orders counted (a viewer's scope, from ``auth.policy``).
     """
     if by not in {"grid", "category"}:
         raise Invalid(_("预警维度只能是 grid 或 category"))
@@ -190,6 +193,7 @@ def early_warnings(
             WorkOrder.reported_at >= start,
             WorkOrder.reported_at < end,
             WorkOrder.status.not_in(NOT_EVENTS),
+            *([visible] if visible is not None else []),
         )
     )
     counts: dict[str, dict[pd.Timestamp, float]] = defaultdict(lambda: defaultdict(float))
@@ -226,8 +230,10 @@ def hot_issues(
     root_id: int | None = None,
     params: HotspotParams | None = None,
     top: int | None = 20,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[HotIssue]:
-    """Hot issues among the work orders reported in [since, until), within ``root_id``.
+    """Hot issues among the work orders reported in [since, until), within ``root_id``
+    (and ``visible``: a viewer's scope, from ``auth.policy``).
 
     Orders with coordinates are linked only within ``params.max_distance_m``; the grid's name
     stands in for the place when the text names none.
@@ -242,6 +248,7 @@ def hot_issues(
             WorkOrder.reported_at >= start,
             WorkOrder.reported_at < end,
             WorkOrder.status.not_in(NOT_EVENTS),
+            *([visible] if visible is not None else []),
         )
     )
     reports = []

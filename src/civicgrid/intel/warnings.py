@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from civicgrid.intel.forecast import CalendarModel, count_interval
+from civicgrid.kit.i18n import _
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,21 @@ class Departure:
         return self.observed / self.expected if self.expected > 0 else float("inf")
 
     def message(self) -> str:
-        word = "激增" if self.direction == "surge" else "骤降"
-        return (
-            f"{self.group}：{self.start:%m-%d}至{self.end:%m-%d} 实际 {self.observed:.0f} 件，"
-            f"预测 {self.expected:.1f} 件（区间 {self.lower:.0f}–{self.upper:.0f}），"
-            f"{word}，稳健 z = {self.z:.1f}"
+        """One sentence for the dashboard and the CLI, in the current language."""
+        word = _("激增") if self.direction == "surge" else _("骤降")
+        return _(
+            "{group}：{start}至{end} 实际 {observed} 件，预测 {expected} 件"
+            "（区间 {lower}–{upper}），{word}，稳健 z = {z}"
+        ).format(
+            group=self.group,
+            start=f"{self.start:%m-%d}",
+            end=f"{self.end:%m-%d}",
+            observed=f"{self.observed:.0f}",
+            expected=f"{self.expected:.1f}",
+            lower=f"{self.lower:.0f}",
+            upper=f"{self.upper:.0f}",
+            word=word,
+            z=f"{self.z:.1f}",
         )
 
 

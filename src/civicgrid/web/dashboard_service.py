@@ -9,6 +9,8 @@ through the materialised paths in Python. Read-only.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -18,12 +20,13 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from civicgrid.errors import Invalid
-from civicgrid.kit.i18n import _
+from civicgrid.kit.i18n import _, current_locale
 from civicgrid.kit.timeutil import LOCAL_TZ, ensure_utc, utcnow
 from civicgrid.models.org import OrgLevel, OrgNode, subtree_of
 from civicgrid.models.workorder import WorkOrder
 from civicgrid.workorders.states import STATE_LABELS, State
 
+log = logging.getLogger(__name__)
 MEASURES = ("open", "overdue", "risk")
 TREND_DAYS = 30
 LATEST = 12
@@ -321,3 +324,144 @@ def top_node(session: Session, roots: Iterable[OrgNode | None]) -> OrgNode | Non
     return session.scalars(
         select(OrgNode).where(OrgNode.parent_id.is_(None)).order_by(OrgNode.id)
     ).first()
+
+
+# --- hot issues and early warnings -----------------------------------------------------------
+
+HOT_DAYS = 30
+HOT_TOP = 10
+WARNINGS_SHOWN = 10
+INTEL_TTL = timedelta(minutes=10)
+_intel_cache: dict[tuple[Any, ...], tuple[datetime, dict[str, Any]]] = {}
+_intel_running: set[tuple[Any, ...]] = set()
+_intel_lock = threading.Lock()
+
+
+def intel_panel(
+    session: Session,
+    *,
+    node: OrgNode,
+    visible: ColumnElement[bool],
+    days: int = HOT_DAYS,
+    now: datetime | None = None,
+    wait: bool = False,
+) -> dict[str, Any]:
+    """热点问题 and 预警 for ``node``'s subtree, counting only the orders in ``visible``.
+
+    Hot issues: clusters of orders about the same thing at the same place over the last ``days``
+    days, ranked by heat (``intel.hotspots``). Warnings: grids and categories whose last week
+    departs from their forecast (``intel.warnings``). On a whole district both take tens of
+    seconds, far too long for a request: the answer is computed in a background thread (one per
+    node, scope and language at a time) and kept for ``INTEL_TTL``; until the first one is ready
+    the caller gets ``{"pending": true}`` (the dashboard asks again), after that the last answer
+    while a newer one is computed. ``wait=True`` computes in the caller's thread instead.
+    """
+    now = ensure_utc(now) if now is not None else utcnow()
+    scope = str(visible.compile(compile_kwargs={"literal_binds": True}))
+    engine = session.get_bind().engine
+    key = (str(engine.url), node.id, scope, days, current_locale.get())
+    with _intel_lock:
+        cached = _intel_cache.get(key)
+        fresh = cached is not None and cached[0] > now
+        start = not fresh and key not in _intel_running and not wait
+        if start:
+            _intel_running.add(key)
+    if fresh and cached is not None:
+        return cached[1]
+    if wait:
+        data = _compute_intel(session, node.id, visible, days, now)
+        _remember(key, now, data)
+        return data
+    if start:
+        locale = current_locale.get()
+
+        def work() -> None:
+            current_locale.set(locale)
+            try:
+                with Session(engine) as own:
+                    _remember(key, now, _compute_intel(own, node.id, visible, days, now))
+            except Exception:
+                log.exception("dashboard hot issues / warnings failed for node %s", node.id)
+            finally:
+                with _intel_lock:
+                    _intel_running.discard(key)
+
+        threading.Thread(target=work, name=f"intel-{node.id}", daemon=True).start()
+    if cached is not None:
+        return {**cached[1], "stale": True}
+    return {"pending": True, "days": days, "note": None, "hot_issues": [], "warnings": []}
+
+
+def _remember(key: tuple[Any, ...], now: datetime, data: dict[str, Any]) -> None:
+    with _intel_lock:
+        if len(_intel_cache) > 256:
+            _intel_cache.clear()
+        _intel_cache[key] = (now + INTEL_TTL, data)
+
+
+def _compute_intel(
+    session: Session, node_id: int, visible: ColumnElement[bool], days: int, now: datetime
+) -> dict[str, Any]:
+    from civicgrid.intel.analytics import early_warnings, hot_issues  # heavier import
+
+    note = None
+    try:
+        issues = hot_issues(
+            session,
+            since=now - timedelta(days=days),
+            until=now,
+            root_id=node_id,
+            visible=visible,
+            top=HOT_TOP,
+        )
+    except (Invalid, ValueError):  # too many orders for one pass: say so, keep the warnings
+        issues, note = [], _("时间段内工单过多，请进入下级单位查看热点问题")
+    departures = [
+        d
+        for by in ("grid", "category")
+        for d in early_warnings(session, as_of=now, by=by, root_id=node_id, visible=visible)
+    ]
+    departures.sort(key=lambda d: (d.severity != "high", -abs(d.z)))
+    return {
+        "pending": False,
+        "days": days,
+        "note": note,
+        "hot_issues": [
+            {
+                "rank": i.rank,
+                "title": i.title,
+                "place": i.place,
+                "keywords": i.keywords,
+                "heat": round(i.heat, 2),
+                "reports": i.reports,
+                "reporters": i.reporters,
+                "likes": i.likes,
+                "start": _local_date(i.start),
+                "end": _local_date(i.end),
+                "lat": i.lat,
+                "lon": i.lon,
+                "members": i.members[:20],
+            }
+            for i in issues
+        ],
+        "warnings": [
+            {
+                "group": d.group,
+                "direction": d.direction,
+                "severity": d.severity,
+                "observed": d.observed,
+                "expected": round(d.expected, 1),
+                "lower": d.lower,
+                "upper": d.upper,
+                "z": round(d.z, 1),
+                "start": d.start.isoformat(),
+                "end": d.end.isoformat(),
+                "message": d.message(),
+            }
+            for d in departures[:WARNINGS_SHOWN]
+        ],
+    }
+
+
+def _local_date(value: datetime | None) -> str | None:
+    return ensure_utc(value).astimezone(LOCAL_TZ).strftime("%Y-%m-%d") if value else None

@@ -17,6 +17,7 @@ from civicgrid.auth import policy
 from civicgrid.auth import roles as P
 from civicgrid.auth.deps import CurrentSubject
 from civicgrid.auth.subject import Subject
+from civicgrid.config import get_settings
 from civicgrid.errors import NotFound, PermissionDenied
 from civicgrid.kit.i18n import _
 from civicgrid.kit.web import DB
@@ -92,3 +93,19 @@ def dashboard_summary(
     for crumb in data["breadcrumb"]:  # ancestors above the viewer's territory are not links
         crumb["link"] = policy.can(db, subject, OrgNode, crumb["id"], permission=P.DASHBOARD_READ)
     return data
+
+
+@api.get("/intel")
+def dashboard_intel(
+    db: DB,
+    subject: CurrentSubject,
+    node_id: int | None = Query(None, description="Org node; default: the viewer's territory."),
+    days: int = Query(svc.HOT_DAYS, ge=7, le=90, description="Hot issues over this many days."),
+) -> dict[str, Any]:
+    """热点问题 (hot issues, ranked by heat) and 预警 (early warnings) for the node's subtree,
+    over the work orders the viewer may read."""
+    policy.require_permission(subject, P.DASHBOARD_READ)
+    node = dashboard_node(db, subject, node_id)
+    visible = policy.scope_filter(subject, WorkOrder) if subject.has(P.WORKORDER_READ) else false()
+    wait = not get_settings().dashboard_intel_background
+    return svc.intel_panel(db, node=node, visible=visible, days=days, wait=wait)

@@ -1,5 +1,7 @@
 // 一网统管大屏: map of grids from their own polygons, key figures, charts, latest orders.
 // Refreshes from /api/dashboard/summary without reloading; drill-down by polygon or breadcrumb.
+// Hot issues and early warnings come from /api/dashboard/intel (slower, refreshed less often):
+// a tab each beside the latest orders, and hot issues as circles on the map.
 (function () {
   "use strict";
   var root = document.getElementById("dashboard");
@@ -13,6 +15,9 @@
   var features = null;
   var layer = null;
   var charts = {};
+  map.createPane("hot");
+  map.getPane("hot").style.zIndex = 450;  // above the grid polygons, which are redrawn often
+  var hotLayer = null;
 
   function chart(id) {
     if (!charts[id]) { charts[id] = echarts.init(document.getElementById(id)); }
@@ -195,11 +200,105 @@
       .catch(function () { text(document.getElementById("updated"), T.failed); });
   }
 
+  function item(list, cls, main, meta) {
+    var li = document.createElement("li");
+    if (cls) { li.className = cls; }
+    li.appendChild(main);
+    if (meta) {
+      var m = document.createElement("div");
+      m.className = "meta";
+      m.textContent = meta;
+      li.appendChild(m);
+    }
+    list.appendChild(li);
+    return li;
+  }
+
+  function span(cls, value) {
+    var el = document.createElement("span");
+    if (cls) { el.className = cls; }
+    el.textContent = value;
+    return el;
+  }
+
+  function drawHot(data) {
+    var ol = document.getElementById("hot-issues");
+    ol.textContent = "";
+    if (data.note) { item(ol, "muted", span("", data.note)); }
+    if (!data.hot_issues.length && !data.note) { item(ol, "muted", span("", T.no_hot)); }
+    data.hot_issues.forEach(function (h) {
+      var main = document.createElement("div");
+      main.appendChild(span("heat", T.heat + " " + h.heat.toFixed(1)));
+      main.appendChild(span("title", h.title));
+      var meta = h.place + " · " + h.reports + " " + T.reports + " · " + h.reporters + " " + T.reporters;
+      if (h.likes) { meta += " · " + T.likes + " " + h.likes; }
+      meta += " · " + h.start + (h.end && h.end !== h.start ? " – " + h.end : "");
+      if (h.keywords && h.keywords.length) { meta += " · " + h.keywords.join(" "); }
+      item(ol, "", main, meta);
+    });
+    text(document.getElementById("hot-count"), data.hot_issues.length ? String(data.hot_issues.length) : "");
+    if (hotLayer) { map.removeLayer(hotLayer); }
+    hotLayer = L.layerGroup(data.hot_issues.filter(function (h) { return h.lat !== null && h.lon !== null; })
+      .map(function (h) {
+        return L.circleMarker([h.lat, h.lon], {
+          pane: "hot", radius: 6 + Math.min(14, h.heat * 1.5), color: "#d62828", weight: 2,
+          fillColor: "#d62828", fillOpacity: 0.3, className: "hot-marker"
+        }).bindTooltip(T.hot + " " + h.rank + " · " + h.title + " · " + h.place);
+      }));
+    hotLayer.addTo(map);
+  }
+
+  function drawWarnings(data) {
+    var ul = document.getElementById("warnings");
+    ul.textContent = "";
+    if (!data.warnings.length) { item(ul, "muted", span("", T.no_warnings)); }
+    data.warnings.forEach(function (w) {
+      item(ul, w.direction + " " + w.severity, span("", w.message));
+    });
+    text(document.getElementById("warning-count"), data.warnings.length ? String(data.warnings.length) : "");
+  }
+
+  function loadIntel() {
+    var url = root.dataset.intelUrl + "?node_id=" + encodeURIComponent(state.nodeId);
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (data) { drawHot(data); drawWarnings(data); root.dataset.intelLoaded = "1"; })
+      .catch(function () {
+        ["hot-issues", "warnings"].forEach(function (id) {
+          var list = document.getElementById(id);
+          list.textContent = "";
+          item(list, "muted", span("", T.failed));
+        });
+      });
+  }
+
+  function selectTab(tab) {
+    root.querySelectorAll("[role='tab']").forEach(function (t) {
+      var on = t === tab;
+      t.setAttribute("aria-selected", on ? "true" : "false");
+      t.tabIndex = on ? 0 : -1;
+      document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+    });
+  }
+
+  var tabs = Array.prototype.slice.call(root.querySelectorAll("[role='tab']"));
+  tabs.forEach(function (t, i) {
+    t.addEventListener("click", function () { selectTab(t); });
+    t.addEventListener("keydown", function (e) {
+      var step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+      if (!step) { return; }
+      var next = tabs[(i + step + tabs.length) % tabs.length];
+      selectTab(next);
+      next.focus();
+    });
+  });
+
   function go(nodeId) {
     state.nodeId = String(nodeId);
     var url = "/?node_id=" + encodeURIComponent(state.nodeId) + "&measure=" + encodeURIComponent(state.measure);
     history.replaceState(null, "", url);
     load();
+    loadIntel();
   }
 
   document.getElementById("measure").addEventListener("change", function (e) {
@@ -215,6 +314,8 @@
     .then(function (fc) { features = fc; if (state.data) { drawMap(state.data); } })
     .catch(function () { features = { type: "FeatureCollection", features: [] }; });
   load();
+  loadIntel();
+  setInterval(function () { if (!document.hidden) { loadIntel(); } }, 300 * 1000);
   var seconds = Math.max(30, Math.min(60, parseInt(root.dataset.refreshSeconds, 10) || 45));
   setInterval(function () { if (!document.hidden) { load(); } }, seconds * 1000);
 })();
