@@ -262,7 +262,21 @@
     var url = root.dataset.intelUrl + "?node_id=" + encodeURIComponent(state.nodeId);
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(function (data) { drawHot(data); drawWarnings(data); root.dataset.intelLoaded = "1"; })
+      .then(function (data) {
+        if (data.pending) {  // computed in the background: say so and ask again shortly
+          ["hot-issues", "warnings"].forEach(function (id) {
+            var list = document.getElementById(id);
+            list.textContent = "";
+            item(list, "muted", span("", T.analysing));
+          });
+          clearTimeout(state.intelRetry);
+          state.intelRetry = setTimeout(loadIntel, 5000);
+          return;
+        }
+        drawHot(data);
+        drawWarnings(data);
+        root.dataset.intelLoaded = "1";
+      })
       .catch(function () {
         ["hot-issues", "warnings"].forEach(function (id) {
           var list = document.getElementById(id);
