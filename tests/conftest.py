@@ -39,6 +39,8 @@ os.environ.setdefault("CIVICGRID_PASSWORD_MEMORY_KIB", "8192")
 os.environ.setdefault("CIVICGRID_PASSWORD_PARALLELISM", "1")
 # Hot issues and warnings inside the request: no thread outlives a test's database.
 os.environ.setdefault("CIVICGRID_DASHBOARD_INTEL_BACKGROUND", "false")
+# No SLA thread in the apps the tests start (tests/workorders/test_sla_job.py runs it on purpose).
+os.environ.setdefault("CIVICGRID_SLA_CHECK_MINUTES", "0")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -95,7 +97,29 @@ def install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.resolved_database_url())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The SLA job runs inside the web process by default (no cron needed on a small site).
+        job = None
+        if settings.sla_check_minutes > 0:
+            from civicgrid.kit.periodic import Periodic
+            from civicgrid.workorders.tasks import scheduled_sla_check
+
+            job = Periodic(
+                "sla-check",
+                settings.sla_check_minutes * 60,
+                partial(scheduled_sla_check, app.state.sessionmaker),
+                first_delay=5.0,
+            )
+            job.start()
+        app.state.sla_job = job
+        yield
+        if job is not None:
+            job.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="civicgrid",
         version=__version__,
         description="一网统管 grassroots governance platform — JSON API",

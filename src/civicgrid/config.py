@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     repeat_window_days: int = 30
     auto_close_days: int = 7
+    sla_check_minutes: int = 1
     upload_max_mb: int = 10
     open311_jurisdiction: str = "civicgrid.local"
     dashboard_intel_background: bool = True

@@ -10,8 +10,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import select
 
-from civicgrid.cli.common import console, err_console, session_scope
+from civicgrid.cli.common import console, engine_from_settings, err_console, session_scope
 from civicgrid.errors import CivicgridError
+from civicgrid.kit.db import make_sessionmaker
+from civicgrid.kit.i18n import _
 from civicgrid.kit.tabular import open_table, write_table
 from civicgrid.models.org import OrgNode
 from civicgrid.workorders import bulk_import, tasks
@@ -95,8 +97,14 @@ def import_orders(
 @app.command("sla-check")
 def sla_check(db: str | None = typer.Option(None, help="SQLite file")) -> None:
     """Update SLA lights, escalate overdue orders, auto-close unrated replies (run from cron)."""
-    with session_scope(db) as session:
-        r = tasks.sla_check(session)
+    engine = engine_from_settings(db)
+    try:
+        r = tasks.scheduled_sla_check(make_sessionmaker(engine))
+    finally:
+        engine.dispose()
+    if r is None:
+        console.print(_("另一个进程正在执行时限检查，本次跳过"))
+        return
     console.print(
         f"checked {r.checked}, yellow {r.yellow}, red {r.red}, escalated {r.escalated}, "
         f"auto-closed {r.auto_closed}"

@@ -1,7 +1,9 @@
 """Background jobs of the loop: SLA lights, escalation up the hierarchy, auto-close.
 
-``sla_check`` is one transaction's work; ``civicgrid workorders sla-check`` runs it once, from cron
-or a systemd timer every minute (no scheduler runs inside the web process yet).
+``sla_check`` is one transaction's work. ``scheduled_sla_check`` runs it in a transaction of its
+own: the web process calls it every ``CIVICGRID_SLA_CHECK_MINUTES`` (``kit.periodic``, started by
+``create_app``), and ``civicgrid workorders sla-check`` runs it once, from cron or a systemd timer
+when the in-process job is switched off.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicgrid.config import get_settings
+from civicgrid.kit.db import is_sqlite, transaction
 from civicgrid.kit.timeutil import utcnow
 from civicgrid.models.workorder import WorkOrder
 from civicgrid.workorders import service
@@ -86,6 +89,25 @@ def sla_check(session: Session, *, now: datetime | None = None, batch: int = 200
         report.auto_closed += 1
     session.flush()
     return report
+
+
+# Any constant: the PostgreSQL advisory lock that lets one process run the SLA job at a time.
+SLA_LOCK_KEY = 0x5A1A_C4EC
+
+
+def scheduled_sla_check(factory: sessionmaker[Session]) -> SlaReport | None:
+    """``sla_check`` in its own transaction; None when another process is running it.
+
+    Several web workers each run the job: on PostgreSQL a transaction-level advisory lock lets one
+    of them through per tick; on SQLite the write transaction (BEGIN IMMEDIATE) serialises them.
+    Two runs acting on one order are also stopped by the order's version column.
+    """
+    with transaction(factory) as session:
+        engine = session.get_bind().engine
+        locked = is_sqlite(engine) or session.scalar(
+            select(func.pg_try_advisory_xact_lock(SLA_LOCK_KEY))
+        )
+        return sla_check(session) if locked else None
 
 
 def _escalate(session: Session, order: WorkOrder, now: datetime) -> None:
