@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
 from civicgrid.auth import policy, sessions, tokens
@@ -67,11 +68,10 @@ def get_optional_subject(request: Request, db: DB) -> Subject | None:
     settings = settings_of(request)
     raw_token = _bearer(request)
     if raw_token is not None:
-        found = tokens.resolve_token(db, raw_token)
+        found = tokens.resolve_subject(db, raw_token, ip=ip)
         if found is None:
             raise Unauthenticated(_("令牌无效、已过期或已被撤销"))
-        token, user = found
-        subject = load_subject(db, user, token=token, ip=ip, settings=settings)
+        subject = found
     else:
         live = sessions.resolve_session(
             db, request.cookies.get(sessions.SESSION_COOKIE), settings=settings
@@ -85,7 +85,9 @@ def get_optional_subject(request: Request, db: DB) -> Subject | None:
     return subject
 
 
-def get_subject(subject: Annotated[Subject | None, Depends(get_optional_subject)]) -> Subject:
+async def get_subject(
+    subject: Annotated[Subject | None, Depends(get_optional_subject)],
+) -> Subject:  # async: no I/O, so no trip to the thread pool
     if subject is None:
         raise Unauthenticated(_("请先登录"))
     return subject
@@ -199,10 +201,13 @@ def rate_limit(bucket: str, setting: str, *, residents_only: bool = False) -> An
     per account when someone is logged in. ``residents_only``: staff (a hotline operator entering
     calls all day) are not limited — for endpoints residents and staff share."""
 
-    def _limit(request: Request, subject: OptionalSubject) -> None:
+    async def _limit(request: Request, subject: OptionalSubject) -> None:
+        # async, so that exempt requests skip the thread pool; the limiter may do blocking I/O
+        # (Redis), so counting a hit still runs there.
         if residents_only and subject is not None and subject.kind != UserKind.RESIDENT:
             return
         key = f"user:{subject.user_id}" if subject is not None else None
-        hit_rate_limit(request, bucket, str(getattr(settings_of(request), setting)), key=key)
+        rate = str(getattr(settings_of(request), setting))
+        await run_in_threadpool(hit_rate_limit, request, bucket, rate, key)
 
     return Depends(_limit)

@@ -56,15 +56,20 @@ def get_head(session: Session) -> Head:
     return _head_from_row(session.execute(_HEAD_COLUMNS).one_or_none())
 
 
+_LOCK_HEAD = {
+    # SQLite: a write takes the single write lock before the head is read (one statement), so the
+    # row returned is the newest head and no other writer can move it until this transaction ends.
+    "sqlite": update(HEAD)
+    .where(HEAD.c.id == HEAD_ID)
+    .values(tree_size=HEAD.c.tree_size)
+    .returning(HEAD.c.tree_size, HEAD.c.root_hash, HEAD.c.frontier),
+    "other": _HEAD_COLUMNS.with_for_update(),
+}
+
+
 def lock_head(session: Session) -> Head:
     """Take the sequencer lock and read the head under it (held until the transaction ends)."""
-    stmt = _HEAD_COLUMNS
-    if session.get_bind().dialect.name == "sqlite":
-        # A write takes SQLite's single write lock before the head is read, so the read below
-        # sees the newest head and no other writer can move it until this transaction ends.
-        session.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(tree_size=HEAD.c.tree_size))
-    else:
-        stmt = stmt.with_for_update()
+    stmt = _LOCK_HEAD[_backend(session)]
     return _head_from_row(session.execute(stmt).one_or_none())
 
 

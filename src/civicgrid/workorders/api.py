@@ -58,27 +58,46 @@ def open_for(
     channel: Channel | None = None,
 ) -> WorkOrder:
     """Create an order as ``subject``: staff only inside their scope; residents anywhere."""
+    return create_for(db, subject, body, idempotency_key, channel).order
+
+
+def create_for(
+    db: Session,
+    subject: Subject,
+    body: WorkOrderCreate,
+    idempotency_key: str | None,
+    channel: Channel | None = None,
+) -> service.Opened:
+    """``open_for``, also returning the opening timeline row when the order was created now."""
     policy.require_permission(subject, P.WORKORDER_CREATE)
     actor = actor_for(db, subject)
     if channel is None:
         channel = next((c for r, c in CHANNEL_BY_ROLE.items() if r in actor.roles), Channel.HOTLINE)
     if body.reported_at is not None:
         raise Invalid(_("上报时间由系统记录"), field="reported_at")
-    order = service.open_workorder(
+    resident = Role.RESIDENT in actor.roles
+
+    def authorize(node_id: int) -> None:  # before anything is written
+        if not resident and not policy.covers_node(db, subject, node_id, P.WORKORDER_CREATE):
+            raise PermissionDenied(_("该位置不在您的管辖范围内"))
+
+    opened = service.create_workorder(
         db,
         data=body,
         actor=actor,
         channel=channel,
         idempotency_key=idempotency_key,
         suggestion=None if body.category else suggest(db, body),
+        authorize=authorize,
+        reporter_person_id=subject.person_id if resident else None,
     )
-    if Role.RESIDENT not in actor.roles and not policy.covers_node(
-        db, subject, order.node_id, P.WORKORDER_CREATE
-    ):
-        raise PermissionDenied(_("该位置不在您的管辖范围内"))
-    if Role.RESIDENT in actor.roles:
-        order.reporter_person_id = subject.person_id
-    return order
+    order = opened.order
+    if opened.event is None:  # an order created earlier under the same Idempotency-Key
+        if not resident and not policy.covers_node(db, subject, order.node_id, P.WORKORDER_CREATE):
+            raise PermissionDenied(_("该位置不在您的管辖范围内"))
+        if resident:
+            order.reporter_person_id = subject.person_id
+    return opened
 
 
 @router.post(
@@ -94,8 +113,12 @@ def create(
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> WorkOrderDetail:
     """上报: create an order. ``Idempotency-Key`` makes a re-sent request return the same order."""
-    order = open_for(db, subject, body, idempotency_key)
-    return present.detail(db, order, actor_for(db, subject, order))
+    opened = create_for(db, subject, body, idempotency_key)
+    actor = actor_for(db, subject, opened.order)
+    if opened.event is None:
+        return present.detail(db, opened.order, actor)
+    # Just created: its timeline is the opening row and it has no parts yet (nothing to re-read).
+    return present.detail(db, opened.order, actor, timeline=[opened.event], parts=[])
 
 
 @router.get("", response_model=WorkOrderPage)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicgrid.kit.masking import mask_address, mask_name
-from civicgrid.models.workorder import WorkOrder, WorkOrderPart
+from civicgrid.models.workorder import WorkOrder, WorkOrderEvent, WorkOrderPart
 from civicgrid.workorders import service
 from civicgrid.workorders.schemas import EventRead, PartRead, WorkOrderDetail, WorkOrderRead
 from civicgrid.workorders.service import Actor
@@ -28,15 +30,29 @@ def summary(order: WorkOrder, actor: Actor) -> WorkOrderRead:
     return read
 
 
-def detail(session: Session, order: WorkOrder, actor: Actor) -> WorkOrderDetail:
+def detail(
+    session: Session,
+    order: WorkOrder,
+    actor: Actor,
+    *,
+    timeline: Sequence[WorkOrderEvent] | None = None,
+    parts: Sequence[WorkOrderPart] | None = None,
+) -> WorkOrderDetail:
+    """The order with its timeline and parts, read from the database unless the caller already
+    holds them (an order it has just created)."""
     base = summary(order, actor)
-    parts = session.scalars(
-        select(WorkOrderPart)
-        .where(WorkOrderPart.work_order_id == order.id)
-        .order_by(WorkOrderPart.id)
-    )
+    if parts is None:
+        parts = list(
+            session.scalars(
+                select(WorkOrderPart)
+                .where(WorkOrderPart.work_order_id == order.id)
+                .order_by(WorkOrderPart.id)
+            )
+        )
+    if timeline is None:
+        timeline = service.timeline(session, order)
     return WorkOrderDetail(
         **base.model_dump(),
-        timeline=[EventRead.model_validate(e) for e in service.timeline(session, order)],
+        timeline=[EventRead.model_validate(e) for e in timeline],
         parts=[PartRead.model_validate(p) for p in parts],
     )

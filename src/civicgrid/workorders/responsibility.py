@@ -227,6 +227,40 @@ def version_in_force(session: Session, at: datetime | None = None) -> Responsibi
     )
 
 
+@dataclass(frozen=True)
+class InForce:
+    """The version in force at a time and, when a category was asked for, its item's code and
+    dispute flag (``code`` None: the version has no such category)."""
+
+    version_id: int | None
+    code: str | None = None
+    is_dispute: bool = False
+
+
+_V = ResponsibilityVersion
+_I = ResponsibilityItem
+
+
+def category_in_force(session: Session, category: str | None, at: datetime) -> InForce:
+    """``version_in_force`` and ``lookup`` in one query, reading only the columns an order needs."""
+    newest = (_V.effective_from.desc(), _V.number.desc())
+    if not category:
+        version_id = session.scalar(
+            select(_V.id).where(_V.effective_from <= at).order_by(*newest).limit(1)
+        )
+        return InForce(version_id)
+    row = session.execute(
+        select(_V.id, _I.code, _I.is_dispute)
+        .outerjoin(_I, (_I.version_id == _V.id) & ((_I.code == category) | (_I.name == category)))
+        .where(_V.effective_from <= at)
+        .order_by(*newest, _I.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return InForce(None)
+    return InForce(row[0], row[1], bool(row[2]))
+
+
 def items_of(session: Session, version: ResponsibilityVersion) -> list[ResponsibilityItem]:
     return list(
         session.scalars(

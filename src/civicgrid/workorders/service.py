@@ -8,13 +8,14 @@ appends a ledger entry — all in the caller's transaction (flush, never commit)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from civicgrid.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -22,6 +23,7 @@ from civicgrid.kit.i18n import _
 from civicgrid.kit.timeutil import utcnow
 from civicgrid.ledger import service as ledger
 from civicgrid.ledger.events import EventType
+from civicgrid.ledger.records import EventRecord
 from civicgrid.models.org import OrgLevel, OrgNode
 from civicgrid.models.workorder import Attachment, Channel, WorkOrder, WorkOrderEvent
 from civicgrid.org import service as org
@@ -42,6 +44,17 @@ class Actor:
     department: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+
+_ORDER: Table = WorkOrder.__table__  # type: ignore[assignment]
+_EVENT: Table = WorkOrderEvent.__table__  # type: ignore[assignment]
+_SET_CODE = (
+    update(_ORDER)
+    .where(_ORDER.c.id == bindparam("b_id"))
+    .values(code=bindparam("b_code"), version=bindparam("b_version"), updated_at=bindparam("b_at"))
+)
+_SET_LEDGER_INDEX = (
+    update(_EVENT).where(_EVENT.c.id == bindparam("b_id")).values(ledger_index=bindparam("b_index"))
+)
 
 SYSTEM = Actor(user_id=None, name="系统", roles=frozenset({Role.SYSTEM}))
 
@@ -97,6 +110,15 @@ def _locate(session: Session, data: WorkOrderCreate) -> int:
     raise Invalid(_("请在地图上标注位置或选择网格"), field="lat,lon")
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What ``create_workorder`` did: the order, and its opening timeline row when it was created
+    now (None when an ``Idempotency-Key`` named an order created earlier)."""
+
+    order: WorkOrder
+    event: WorkOrderEvent | None
+
+
 def open_workorder(
     session: Session,
     *,
@@ -106,8 +128,40 @@ def open_workorder(
     idempotency_key: str | None = None,
     suggestion: tuple[str, float] | None = None,
     now: datetime | None = None,
+    authorize: Callable[[int], None] | None = None,
 ) -> WorkOrder:
     """上报: create an order in state ``reported``; idempotent on ``idempotency_key``."""
+    return create_workorder(
+        session,
+        data=data,
+        actor=actor,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        suggestion=suggestion,
+        now=now,
+        authorize=authorize,
+    ).order
+
+
+def create_workorder(
+    session: Session,
+    *,
+    data: WorkOrderCreate,
+    actor: Actor,
+    channel: Channel,
+    idempotency_key: str | None = None,
+    suggestion: tuple[str, float] | None = None,
+    now: datetime | None = None,
+    authorize: Callable[[int], None] | None = None,
+    reporter_person_id: int | None = None,
+) -> Opened:
+    """``open_workorder``, also returning the opening timeline row (for the read model).
+
+    ``authorize(grid_id)`` runs once the location is known and before anything is written (it
+    raises to refuse, e.g. a place outside the caller's territory). Everything is read before the
+    first write; the order is inserted once, then given its code (which needs its id) in one
+    UPDATE; the ledger's sequencer lock is taken last, so it is held as briefly as possible.
+    """
     if idempotency_key:
         existing = session.scalar(
             select(WorkOrder).where(WorkOrder.idempotency_key == idempotency_key)
@@ -115,20 +169,30 @@ def open_workorder(
         if existing is not None:
             if existing.reporter_user_id != actor.user_id:
                 raise Conflict(_("幂等键已被使用"))
-            return existing
+            return Opened(existing, None)
     now = now or utcnow()
     reported_at = data.reported_at if (data.reported_at and channel == Channel.IMPORT) else now
     node_id = _locate(session, data)
-    category = data.category
-    version = rl.version_in_force(session, reported_at)
-    item = None
-    if category:
-        if version is None:
-            raise Invalid(_("尚未发布权责清单，无法选择分类"))
-        item = rl.lookup_or_raise(session, category=category, version=version)
-        category = item.code
+    if authorize is not None:
+        authorize(node_id)
+    found = rl.category_in_force(session, data.category, reported_at)
+    if data.category and found.version_id is None:
+        raise Invalid(_("尚未发布权责清单，无法选择分类"))
+    if data.category and found.code is None:
+        raise Invalid(_("权责清单中没有该分类") + f": {data.category}")
+    category = found.code if data.category else None
+    reporter_user_id = actor.user_id if Role.RESIDENT in actor.roles else None
+    repeat_of = repeat.find_repeat_id(
+        session,
+        category=category or (suggestion[0] if suggestion else None),
+        reported_at=reported_at,
+        node_id=node_id,
+        lon=data.lon,
+        lat=data.lat,
+        reporter_user_id=reporter_user_id,
+    )
     order = WorkOrder(
-        code=f"tmp-{uuid.uuid4().hex}",  # the real code needs the id: set right after the flush
+        code=f"tmp-{uuid.uuid4().hex}",  # the real code needs the id: set right after the insert
         title=data.title,
         description=data.description,
         category=category,
@@ -140,22 +204,28 @@ def open_workorder(
         lat=data.lat,
         lon=data.lon,
         address=data.address,
-        reporter_user_id=actor.user_id if Role.RESIDENT in actor.roles else None,
+        reporter_user_id=reporter_user_id,
+        reporter_person_id=reporter_person_id,
         reporter_name=data.reporter_name,
         reported_at=reported_at,
-        responsibility_version_id=version.id if version else None,
-        is_dispute=bool(item and item.is_dispute),
+        responsibility_version_id=found.version_id,
+        is_dispute=bool(found.is_dispute),
+        is_repeat=repeat_of is not None,
         idempotency_key=idempotency_key,
-        extra={},
+        extra={"repeat_of": repeat_of} if repeat_of is not None else {},
     )
     session.add(order)
     session.flush()
-    order.code = f"GD{reported_at:%Y%m%d}{order.id:07d}"
-    earlier = repeat.find_repeat(session, order=order)
-    if earlier is not None:
-        order.is_repeat = True
-        order.extra = {**order.extra, "repeat_of": earlier.id}
-    _record(
+    code = f"GD{reported_at:%Y%m%d}{order.id:07d}"
+    # One Core UPDATE, as the ORM would write it (counted as a version: a new order is at 2).
+    version = order.version + 1
+    session.execute(
+        _SET_CODE,
+        {"b_id": order.id, "b_code": code, "b_version": version, "b_at": order.updated_at},
+    )
+    set_committed_value(order, "code", code)
+    set_committed_value(order, "version", version)
+    event = _record(
         session,
         order,
         action=None,
@@ -165,7 +235,7 @@ def open_workorder(
         data={"channel": channel.value, "grid": node_id, "category": category},
         now=now,
     )
-    return order
+    return Opened(order, event)
 
 
 def transition(
@@ -248,29 +318,37 @@ def _record(
     )
     session.add(event)
     session.flush()
-    entry = ledger.record(
+    _ledger(
         session,
-        event_type=EVENT_TYPES.get(action.action, EventType.WORKORDER_TRANSITIONED)
-        if action
-        else EventType.WORKORDER_OPENED,
-        subject_type="work_order",
-        subject_id=order.id,
-        payload={
-            "code": order.code,
-            "event": event.id,
-            "action": event.action,
-            "from": event.from_state,
-            "to": event.to_state,
-            "role": role,
-            "actor": actor.user_id,
-            "reason": reason or "",
-            "at": now.isoformat(),
-        },
-        actor_id=actor.user_id,
+        event,
+        EventRecord(
+            EVENT_TYPES.get(action.action, EventType.WORKORDER_TRANSITIONED)
+            if action
+            else EventType.WORKORDER_OPENED,
+            "work_order",
+            order.id,
+            {
+                "code": order.code,
+                "event": event.id,
+                "action": event.action,
+                "from": event.from_state,
+                "to": event.to_state,
+                "role": role,
+                "actor": actor.user_id,
+                "reason": reason or "",
+                "at": now.isoformat(),
+            },
+            actor.user_id,
+        ),
     )
-    event.ledger_index = entry.leaf_index
-    session.flush()
     return event
+
+
+def _ledger(session: Session, event: WorkOrderEvent, record: EventRecord) -> None:
+    """Append ``record`` to the ledger and keep its leaf index on the (flushed) timeline row."""
+    index = ledger.record_many(session, [record])[0]
+    session.execute(_SET_LEDGER_INDEX, {"b_id": event.id, "b_index": index})
+    set_committed_value(event, "ledger_index", index)
 
 
 def record_note(
@@ -299,24 +377,25 @@ def record_note(
     )
     session.add(event)
     session.flush()
-    entry = ledger.record(
+    _ledger(
         session,
-        event_type=NOTE_TYPES.get(action, EventType.WORKORDER_PART_UPDATED),
-        subject_type="work_order",
-        subject_id=order.id,
-        payload={
-            "code": order.code,
-            "event": event.id,
-            "action": action,
-            "state": order.status,
-            "actor": actor.user_id,
-            "reason": reason or "",
-            "at": now.isoformat(),
-        },
-        actor_id=actor.user_id,
+        event,
+        EventRecord(
+            NOTE_TYPES.get(action, EventType.WORKORDER_PART_UPDATED),
+            "work_order",
+            order.id,
+            {
+                "code": order.code,
+                "event": event.id,
+                "action": action,
+                "state": order.status,
+                "actor": actor.user_id,
+                "reason": reason or "",
+                "at": now.isoformat(),
+            },
+            actor.user_id,
+        ),
     )
-    event.ledger_index = entry.leaf_index
-    session.flush()
     return event
 
 
