@@ -22,6 +22,7 @@ class Role(StrEnum):
     LEADER = "leader"  # 社区/街道领导
     EVALUATOR = "evaluator"  # 第三方评估·纪检 (read-only auditor)
     ADMIN = "admin"  # 管理员
+    SENSOR_GATEWAY = "sensor_gateway"  # 物联感知/数据碰撞接入 (a machine account with a token)
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -33,6 +34,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.LEADER: "领导",
     Role.EVALUATOR: "评估·审计",
     Role.ADMIN: "管理员",
+    Role.SENSOR_GATEWAY: "物联感知接入",
 }
 
 # --- permissions ---------------------------------------------------------------------------------
@@ -49,6 +51,7 @@ WORKORDER_HANDLE = "workorder:handle"
 WORKORDER_DISPATCH = "workorder:dispatch"
 WORKORDER_RATE = "workorder:rate"
 WORKORDER_UNMASK = "workorder:unmask"
+WORKORDER_LEAD = "workorder:lead"  # open orders from sensor alarms and data-collision leads
 DASHBOARD_READ = "dashboard:read"
 INTEL_READ = "intel:read"
 INTEL_TRAIN = "intel:train"
@@ -106,6 +109,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         LEDGER_READ,
     },
     Role.EVALUATOR: _STAFF_BASE | {ORG_READ, EVALUATION_READ, SURVEY_READ, LEDGER_READ, AUDIT_READ},
+    # Reads back only the orders it opened in its territory (to follow them up).
+    Role.SENSOR_GATEWAY: _STAFF_BASE | {WORKORDER_CREATE, WORKORDER_LEAD, WORKORDER_READ},
 }
 
 ALL_PERMISSIONS: frozenset[str] = frozenset().union(*ROLE_PERMISSIONS.values()) | {

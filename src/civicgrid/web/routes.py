@@ -24,6 +24,7 @@ def include_routes(app: FastAPI) -> None:
     from civicgrid.web.pages.worker import router as worker_router
     from civicgrid.workorders import open311
     from civicgrid.workorders.api import router as workorders_router
+    from civicgrid.workorders.leads import router as leads_router
     from civicgrid.workorders.merge import router as merge_router
 
     app.include_router(auth_router)
@@ -35,6 +36,7 @@ def include_routes(app: FastAPI) -> None:
     app.include_router(people_router)
     app.include_router(workorders_router)
     app.include_router(merge_router)
+    app.include_router(leads_router)
     open311.install(app)
     app.include_router(dashboard_api)
     app.include_router(dashboard_router)

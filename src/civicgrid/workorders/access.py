@@ -13,6 +13,8 @@ from civicgrid.models.workorder import WorkOrder
 from civicgrid.workorders.service import Actor
 from civicgrid.workorders.states import Role
 
+# Accounts of machines act in the loop as the system (e.g. a sensor gateway opening an order).
+MACHINE_ROLES = {P.Role.SENSOR_GATEWAY.value: Role.SYSTEM}
 # The permission a role needs over an order to act on it through the transition table.
 ACTING_PERMISSIONS = (P.WORKORDER_DISPATCH, P.WORKORDER_HANDLE, P.WORKORDER_RATE)
 
@@ -23,7 +25,7 @@ def actor_for(session: Session, subject: Subject, order: WorkOrder | None = None
     department: str | None = None
     for grant in subject.grants:
         try:
-            role = Role(grant.role)
+            role = MACHINE_ROLES.get(grant.role) or Role(grant.role)
         except ValueError:
             continue
         if order is None:

@@ -167,7 +167,7 @@ def create_workorder(
             select(WorkOrder).where(WorkOrder.idempotency_key == idempotency_key)
         )
         if existing is not None:
-            if existing.reporter_user_id != actor.user_id:
+            if _opened_by(session, existing) != actor.user_id:
                 raise Conflict(_("幂等键已被使用"))
             return Opened(existing, None)
     now = now or utcnow()
@@ -290,6 +290,18 @@ def allowed_for(order: WorkOrder, actor: Actor) -> list[Action]:
     from civicgrid.workorders.states import allowed_actions
 
     return allowed_actions(State(order.status), actor.roles)
+
+
+def _opened_by(session: Session, order: WorkOrder) -> int | None:
+    """The user who opened ``order``: its resident reporter, or the staff member or machine
+    account of the opening step (idempotency keys belong to whoever used them first)."""
+    if order.reporter_user_id is not None:
+        return order.reporter_user_id
+    return session.scalar(
+        select(WorkOrderEvent.actor_id).where(
+            WorkOrderEvent.work_order_id == order.id, WorkOrderEvent.action == "open"
+        )
+    )
 
 
 def _record(
