@@ -9,9 +9,12 @@ only rule, and ``wait()`` re-raises any error the writer met.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -20,10 +23,14 @@ from sqlalchemy import Connection, Table
 Row = tuple[Any, ...]
 
 
-def suspend_indexes(connection: Connection, table: str) -> list[str]:
+def suspend_indexes(connection: Connection, table: str, *, keep_unique: bool = False) -> list[str]:
     """SQLite: drop ``table``'s named indexes inside the current transaction and return the DDL
     that rebuilds them. Building an index once over sorted keys is much cheaper than keeping it up
     to date through a million random inserts; a failed import rolls the drop back with the rest.
+
+    Constraint indexes (``UNIQUE`` / primary key in the table definition) always stay. With
+    ``keep_unique``, named ``CREATE UNIQUE INDEX`` ones stay too (for imports that look rows up
+    by that key while they load, or that rely on it to refuse duplicates).
     """
     if connection.dialect.name != "sqlite":
         return []
@@ -32,6 +39,8 @@ def suspend_indexes(connection: Connection, table: str) -> list[str]:
         "AND sql IS NOT NULL ORDER BY name",
         (table,),
     ).all()
+    if keep_unique:
+        rows = [r for r in rows if not r[1].lstrip().upper().startswith("CREATE UNIQUE")]
     quote = connection.dialect.identifier_preparer.quote
     for name, _sql in rows:
         connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
@@ -59,6 +68,24 @@ def restore_cache(connection: Connection, previous: int | None) -> None:
 def rebuild_indexes(connection: Connection, ddl: list[str]) -> None:
     for statement in ddl:
         connection.exec_driver_sql(statement)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while rows stream through.
+
+    A bulk import allocates millions of short-lived lists and tuples while large containers (the
+    de-duplication maps, the chunk in flight) stay alive, so the collector's generation scans
+    cost a large share of the CPU. Imports create no reference cycles; reference counting frees
+    their rows.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def json_text(value: Any) -> str:
@@ -105,16 +132,48 @@ class BulkWriter:
         processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
         return processor(value) if processor else value
 
-    def insert_sql(self, table: Table, columns: Sequence[str]) -> str:
-        key = ("insert", table.name, tuple(columns))
+    def insert_sql(
+        self, table: Table, columns: Sequence[str], literals: Mapping[str, Any] | None = None
+    ) -> str:
+        """``INSERT`` binding ``columns``; ``literals`` (column → driver value, see ``literal``)
+        are written into the statement instead: a constant of every row costs nothing per row."""
+        fixed = tuple((literals or {}).items())
+        key = ("insert", table.name, (*columns, *(f"{c}={v!r}" for c, v in fixed)))
         sql = self._sql.get(key)
         if sql is None:
-            names = ", ".join(self._quote(c) for c in columns)
-            marks = ", ".join([self._mark] * len(columns))
-            # Identifiers come from the table metadata and are quoted; values are bound.
-            sql = f"INSERT INTO {self._quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608
+            names = ", ".join(self._quote(c) for c in (*columns, *(c for c, _v in fixed)))
+            values = [self._mark] * len(columns)
+            for column, value in fixed:
+                text = self.literal(value)
+                if text is None:
+                    raise TypeError(f"no literal for {column}={value!r}: bind it")
+                values.append(text)
+            # Identifiers come from the table metadata and are quoted; values are bound, or
+            # literals rendered by ``literal`` (numbers, NULL, escaped strings).
+            sql = (
+                f"INSERT INTO {self._quote(table.name)} ({names}) "  # noqa: S608
+                f"VALUES ({', '.join(values)})"
+            )
             self._sql[key] = sql
         return sql
+
+    def literal(self, value: Any) -> str | None:
+        """``value`` (a driver value) as an SQL literal, or None when it has to be bound:
+        NULL, booleans, integers, finite floats and strings without NUL or backslash (whose
+        meaning in a literal depends on server settings)."""
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, int):
+            return str(int(value))
+        if isinstance(value, float):
+            return repr(float(value)) if math.isfinite(value) else None
+        if isinstance(value, str) and "\x00" not in value and "\\" not in value:
+            text = "'" + value.replace("'", "''") + "'"
+            # psycopg reads % in the statement as a placeholder: escape it.
+            return text.replace("%", "%%") if self._mark == "%s" else text
+        return None
 
     def update_sql(self, table: Table, columns: Sequence[str], key_column: str = "id") -> str:
         key = ("update", table.name, (*columns, key_column))
@@ -145,8 +204,15 @@ class BulkWriter:
         else:
             self._pending.append(self._pool.submit(self._run, sql, rows))
 
-    def insert(self, table: Table, columns: Sequence[str], rows: list[Row]) -> None:
-        self.submit(self.insert_sql(table, columns), rows)
+    def insert(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: list[Row],
+        literals: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Insert ``rows`` (values of ``columns``); ``literals``: columns equal in every row."""
+        self.submit(self.insert_sql(table, columns, literals), rows)
 
     def update(self, table: Table, columns: Sequence[str], rows: list[Row]) -> None:
         """``rows`` are ``(*values, id)``."""
