@@ -83,6 +83,7 @@ STATUS_ALIASES: dict[str, State] = {
     "draft": State.REPORTED,
 }
 SATISFACTION = {"满意", "基本满意", "不满意"}
+_SATISFACTION_OR_NONE: set[str | None] = {None, *SATISFACTION}
 
 
 @dataclass(frozen=True)
@@ -195,15 +196,27 @@ _CLOSED, _REPLIED, _DISPATCHED = State.CLOSED.value, State.REPLIED.value, State.
 def _texts(values: list[Any]) -> list[str]:
     """Cells as stripped text, ``""`` for empty ones (``str(cell).strip()`` for non-text)."""
     try:
-        return [v.strip() for v in values]
-    except (AttributeError, TypeError):
+        return list(map(str.strip, values))  # all text (CSV): one C loop
+    except TypeError:
         return ["" if v is None else str(v).strip() for v in values]
+
+
+def _cut(texts: list[str], limit: int) -> list[str]:
+    """Texts cut to the column's length (the same list when none is longer)."""
+    if not texts or max(map(len, texts)) <= limit:
+        return texts
+    return [t[:limit] for t in texts]
+
+
+def _or_none(texts: list[str]) -> list[str | None]:
+    """``None`` for empty texts (the same list when there are none)."""
+    return cast(list[str | None], texts) if all(texts) else [t or None for t in texts]
 
 
 def _chunks(
     source: Source, headers: list[str], size: int
-) -> Iterator[tuple[list[int], dict[str, list[Any]]]]:
-    """``(row numbers, {header: cells})`` per chunk; a header the file lacks gives empty cells."""
+) -> Iterator[tuple[list[int], dict[str, list[Any] | None]]]:
+    """``(row numbers, {header: cells})`` per chunk; ``None`` for a header the file lacks."""
     if isinstance(source, tabular.Table):
         keys = tabular.unique_names(source.header)
         position = {key: i for i, key in enumerate(keys)}
@@ -213,9 +226,7 @@ def _chunks(
             yield (
                 [n for n, _c in batch],
                 {
-                    h: list(map(itemgetter(position[h]), cells))
-                    if h in position
-                    else [None] * len(batch)
+                    h: list(map(itemgetter(position[h]), cells)) if h in position else None
                     for h in headers
                 },
             )
@@ -252,7 +263,7 @@ class _Chunk:
 
 def _check(
     numbers: list[int],
-    cells: dict[str, list[Any]],
+    cells: dict[str, list[Any] | None],
     m: OrderMapping,
     source: str,
     dates: dict[str, DateColumn],
@@ -262,26 +273,29 @@ def _check(
     blank = [""] * n
 
     def texts(header: str | None) -> list[str]:
-        return blank if header is None else _texts(cells[header])
+        """The column's stripped texts; ``blank`` itself when the file has no such column."""
+        values = None if header is None else cells.get(header)
+        return blank if values is None else _texts(values)
 
     ext = texts(m.external_id)
-    chunk.reject((k for k, e in enumerate(ext) if not e), _("缺少编号"), m.external_id)
+    if not all(ext):
+        chunk.reject((k for k, e in enumerate(ext) if not e), _("缺少编号"), m.external_id)
     parts = [texts(h) for h in m.title]
     if len(parts) == 1:
-        title = [t[:300] for t in parts[0]]
+        title = _cut(parts[0], 300)
     else:
         title = [" ".join(p for p in ps if p)[:300] for ps in zip(*parts, strict=True)]
-    chunk.reject((k for k, t in enumerate(title) if not t), _("缺少标题"), "/".join(m.title))
-    prefix = f"{source}-"
-    chunk.columns["code"] = [(prefix + e)[:40] for e in ext]
+    if not all(title):
+        chunk.reject((k for k, t in enumerate(title) if not t), _("缺少标题"), "/".join(m.title))
+    chunk.columns["code"] = _cut(list(map(f"{source}-".__add__, ext)), 40)
     chunk.columns["title"] = title
 
     for name in DATE_FIELDS:
         header = getattr(m, name)
-        if header is None:
+        column = texts(header)
+        if column is blank:
             chunk.times[name] = np.full(n, NAT, dtype=np.int64)
             continue
-        column = texts(header)
         chunk.times[name], bad = dates[name].parse(column)
         for k in bad:
             chunk.reject((k,), _("无法识别的时间") + f": {column[k]}", header)
@@ -315,19 +329,21 @@ def _check(
         times["closed_at"] = np.where(closed & ~has_closed, fill, times["closed_at"])
     chunk.columns["status"] = status
 
-    satisfaction = [s or None for s in texts(m.satisfaction)]
-    chunk.reject(
-        (k for k, s in enumerate(satisfaction) if s is not None and s not in SATISFACTION),
-        _("满意度只能是满意、基本满意或不满意"),
-        m.satisfaction or "",
-    )
+    satisfaction = _or_none(texts(m.satisfaction))
+    if not _SATISFACTION_OR_NONE.issuperset(satisfaction):
+        chunk.reject(
+            (k for k, s in enumerate(satisfaction) if s is not None and s not in SATISFACTION),
+            _("满意度只能是满意、基本满意或不满意"),
+            m.satisfaction or "",
+        )
     chunk.columns["satisfaction"] = satisfaction
-    chunk.columns["likes"] = _likes(chunk, texts(m.likes), m.likes or "")
-    chunk.columns["description"] = [t[:5000] for t in texts(m.description)]
-    chunk.columns["category"] = [t[:100] or None for t in texts(m.category)]
-    chunk.columns["department"] = [t[:100] or None for t in texts(m.department)]
-    chunk.columns["reply"] = [t or None for t in texts(m.reply)]
-    chunk.columns["address"] = [t[:300] or None for t in texts(m.address)]
+    likes = texts(m.likes)
+    chunk.columns["likes"] = [0] * n if likes is blank else _likes(chunk, likes, m.likes or "")
+    chunk.columns["description"] = _cut(texts(m.description), 5000)
+    chunk.columns["category"] = _or_none(_cut(texts(m.category), 100))
+    chunk.columns["department"] = _or_none(_cut(texts(m.department), 100))
+    chunk.columns["reply"] = _or_none(texts(m.reply))
+    chunk.columns["address"] = _or_none(_cut(texts(m.address), 300))
     return chunk
 
 
@@ -337,11 +353,17 @@ def _check_coordinates(
     """Rows with a latitude or a longitude need both, as numbers in range."""
     n = len(lat_text)
     chunk.lat, chunk.lon = np.full(n, np.nan), np.full(n, np.nan)
-    given = [k for k, (a, b) in enumerate(zip(lat_text, lon_text, strict=True)) if a or b]
+    if all(lat_text) and all(lon_text):
+        given = list(range(n))
+        lat_given, lon_given = lat_text, lon_text
+    else:
+        given = [k for k, (a, b) in enumerate(zip(lat_text, lon_text, strict=True)) if a or b]
+        lat_given, lon_given = [lat_text[k] for k in given], [lon_text[k] for k in given]
     if not given:
         return
     try:
-        pairs = [(float(lat_text[k]), float(lon_text[k])) for k in given]
+        lat = np.fromiter(map(float, lat_given), dtype=np.float64, count=len(given))
+        lon = np.fromiter(map(float, lon_given), dtype=np.float64, count=len(given))
     except ValueError:
         pairs, parsed = [], []
         for k in given:
@@ -354,8 +376,8 @@ def _check_coordinates(
         given = parsed
         if not given:
             return
-    values = np.array(pairs, dtype=np.float64)
-    lat, lon = values[:, 0], values[:, 1]
+        values = np.array(pairs, dtype=np.float64)
+        lat, lon = values[:, 0], values[:, 1]
     inside = (lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180)  # NaN: outside
     where = np.array(given, dtype=np.intp)
     if not inside.all():

@@ -236,15 +236,19 @@ class DateColumn:
 def sqlite_texts(values: Micros) -> list[str | None]:
     """UTC µs → the text SQLAlchemy stores for a UTC datetime on SQLite
     (``YYYY-MM-DD HH:MM:SS.ffffff``), ``None`` for ``NAT``."""
-    if not len(values):
-        return []
-    # Years 1-9999 (all a datetime holds) print as 26 characters; NaT as "NaT".
-    strings = np.datetime_as_string(values.view("datetime64[us]"), unit="us").astype("<U26")
-    codes = strings.view(np.uint32).reshape(-1, 26)
-    codes[:, 10] = ord(" ")
-    out: list[str | None] = strings.tolist()
-    for k in np.flatnonzero(values == NAT).tolist():
-        out[k] = None
+    missing = values == NAT
+    if missing.all():
+        return [None] * len(values)
+    present = values[~missing] if missing.any() else values
+    # Years 1-9999 (all a datetime holds) print as 26 characters.
+    strings = np.datetime_as_string(present.view("datetime64[us]"), unit="us").astype("<U26")
+    strings.view(np.uint32).reshape(-1, 26)[:, 10] = ord(" ")
+    texts: list[str | None] = strings.tolist()
+    if len(present) == len(values):
+        return texts
+    out: list[str | None] = [None] * len(values)
+    for k, text in zip(np.flatnonzero(~missing).tolist(), texts, strict=True):
+        out[k] = text
     return out
 
 
