@@ -46,16 +46,17 @@ def _engine(session: Session) -> Engine:
     return bind if isinstance(bind, Engine) else bind.engine
 
 
+# Built once: it runs before every point lookup.
+_FINGERPRINT = select(
+    func.count(OrgNode.id),
+    func.max(OrgNode.updated_at),
+    func.sum(OrgNode.id),
+).where(OrgNode.level == OrgLevel.GRID)
+
+
 def grid_fingerprint(session: Session) -> tuple[Any, ...]:
     """Changes whenever a grid is added, removed or updated (read from one covering index)."""
-    row = session.execute(
-        select(
-            func.count(OrgNode.id),
-            func.max(OrgNode.updated_at),
-            func.sum(OrgNode.id),
-        ).where(OrgNode.level == OrgLevel.GRID)
-    ).one()
-    return tuple(row)
+    return tuple(session.execute(_FINGERPRINT).one())
 
 
 def build_grid_index(session: Session, root: OrgNode | None = None) -> PolygonIndex:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from civicgrid.config import get_settings
@@ -54,26 +54,23 @@ def find_repeat_id(
     Works before the new order is inserted (``exclude_id`` leaves out one that already is)."""
     if not category:
         return None
-    window = timedelta(days=get_settings().repeat_window_days)
-    conditions = [
-        WorkOrder.category == category,
-        WorkOrder.reported_at >= reported_at - window,
-        WorkOrder.reported_at <= reported_at,
-    ]
-    if exclude_id is not None:
-        conditions.append(WorkOrder.id != exclude_id)
-    base = select(WorkOrder.id, WorkOrder.lon, WorkOrder.lat).where(*conditions)
-    base = base.order_by(WorkOrder.reported_at.desc())
+    since = reported_at - timedelta(days=get_settings().repeat_window_days)
+    params = {
+        "category": category,
+        "since": since,
+        "until": reported_at,
+        "exclude": -1 if exclude_id is None else exclude_id,
+    }
     # Two index range scans (reporter; grid + category + time) instead of one OR over the table.
     if reporter_user_id is not None:
         same_reporter = session.execute(
-            base.where(WorkOrder.reporter_user_id == reporter_user_id).limit(1)
+            _SAME_REPORTER, {**params, "reporter": reporter_user_id}
         ).first()
         if same_reporter is not None:
             return int(same_reporter.id)
     if lon is None or lat is None:
         return None
-    for earlier in session.execute(base.where(WorkOrder.node_id == node_id).limit(50)):
+    for earlier in session.execute(_SAME_GRID, {**params, "node": node_id}):
         if (
             earlier.lon is not None
             and earlier.lat is not None
@@ -81,3 +78,18 @@ def find_repeat_id(
         ):
             return int(earlier.id)
     return None
+
+
+# Prepared once (built and cache-keyed once, not per report).
+_EARLIER = (
+    select(WorkOrder.id, WorkOrder.lon, WorkOrder.lat)
+    .where(
+        WorkOrder.id != bindparam("exclude"),
+        WorkOrder.category == bindparam("category"),
+        WorkOrder.reported_at >= bindparam("since"),
+        WorkOrder.reported_at <= bindparam("until"),
+    )
+    .order_by(WorkOrder.reported_at.desc())
+)
+_SAME_REPORTER = _EARLIER.where(WorkOrder.reporter_user_id == bindparam("reporter")).limit(1)
+_SAME_GRID = _EARLIER.where(WorkOrder.node_id == bindparam("node")).limit(50)

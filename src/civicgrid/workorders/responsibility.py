@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from civicgrid.errors import Invalid, NotFound
@@ -239,23 +239,27 @@ class InForce:
 
 _V = ResponsibilityVersion
 _I = ResponsibilityItem
+_NEWEST = (_V.effective_from.desc(), _V.number.desc())
+# Prepared once (built and cache-keyed once, not per order).
+_VERSION_AT = select(_V.id).where(_V.effective_from <= bindparam("at")).order_by(*_NEWEST).limit(1)
+_CATEGORY_AT = (
+    select(_V.id, _I.code, _I.is_dispute)
+    .outerjoin(
+        _I,
+        (_I.version_id == _V.id)
+        & ((_I.code == bindparam("category")) | (_I.name == bindparam("category"))),
+    )
+    .where(_V.effective_from <= bindparam("at"))
+    .order_by(*_NEWEST, _I.id)
+    .limit(1)
+)
 
 
 def category_in_force(session: Session, category: str | None, at: datetime) -> InForce:
     """``version_in_force`` and ``lookup`` in one query, reading only the columns an order needs."""
-    newest = (_V.effective_from.desc(), _V.number.desc())
     if not category:
-        version_id = session.scalar(
-            select(_V.id).where(_V.effective_from <= at).order_by(*newest).limit(1)
-        )
-        return InForce(version_id)
-    row = session.execute(
-        select(_V.id, _I.code, _I.is_dispute)
-        .outerjoin(_I, (_I.version_id == _V.id) & ((_I.code == category) | (_I.name == category)))
-        .where(_V.effective_from <= at)
-        .order_by(*newest, _I.id)
-        .limit(1)
-    ).first()
+        return InForce(session.scalar(_VERSION_AT, {"at": at}))
+    row = session.execute(_CATEGORY_AT, {"at": at, "category": category}).first()
     if row is None:
         return InForce(None)
     return InForce(row[0], row[1], bool(row[2]))
