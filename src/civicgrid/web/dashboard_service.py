@@ -357,7 +357,8 @@ def intel_panel(
     while a newer one is computed. ``wait=True`` computes in the caller's thread instead.
     """
     now = ensure_utc(now) if now is not None else utcnow()
-    scope = str(visible.compile(compile_kwargs={"literal_binds": True}))
+    compiled = visible.compile()
+    scope = f"{compiled}|{sorted(compiled.params.items(), key=repr)!r}"
     engine = session.get_bind().engine
     key = (str(engine.url), node.id, scope, days, current_locale.get())
     with _intel_lock:
