@@ -151,3 +151,22 @@ def test_screenshots(browser: Any, live_server: LiveServer) -> None:
             no_raw_error(page)
             page.screenshot(path=str(SHOTS / f"{name}-{size_name}.png"))
             context.close()
+
+
+def test_dashboard_tabs_hot_issues_and_warnings(browser: Any, live_server: LiveServer) -> None:
+    """The side panel's tabs switch by click and by arrow key; hot issues and warnings load."""
+    context = context_for(browser, live_server, "dh-dispatcher", DESKTOP)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    page.wait_for_selector("#dashboard[data-intel-loaded='1']", state="attached", timeout=30_000)
+    assert page.locator("#pane-latest").is_visible() and not page.locator("#pane-hot").is_visible()
+    page.click("#tab-hot")
+    assert page.locator("#pane-hot").is_visible() and not page.locator("#pane-latest").is_visible()
+    assert page.get_attribute("#tab-hot", "aria-selected") == "true"
+    assert page.locator("#hot-issues li").count() >= 1  # an issue, or the "none" line
+    page.keyboard.press("ArrowRight")
+    assert page.get_attribute("#tab-warnings", "aria-selected") == "true"
+    assert page.locator("#pane-warnings").is_visible()
+    assert page.locator("#warnings li").count() >= 1
+    no_raw_error(page)
+    context.close()
