@@ -111,14 +111,17 @@ def create(
     db: DB,
     subject: CurrentSubject,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
-) -> WorkOrderDetail:
+) -> Response:
     """上报: create an order. ``Idempotency-Key`` makes a re-sent request return the same order."""
     opened = create_for(db, subject, body, idempotency_key)
     actor = actor_for(db, subject, opened.order)
     if opened.event is None:
-        return present.detail(db, opened.order, actor)
-    # Just created: its timeline is the opening row and it has no parts yet (nothing to re-read).
-    return present.detail(db, opened.order, actor, timeline=[opened.event], parts=[])
+        view = present.detail(db, opened.order, actor)
+    else:  # just created: its timeline is the opening row and it has no parts yet
+        view = present.detail(db, opened.order, actor, timeline=[opened.event], parts=[])
+    # Serialised here, in this worker thread: FastAPI would validate the model it was just built
+    # from once more, in another trip to the thread pool.
+    return Response(view.model_dump_json(), status_code=201, media_type="application/json")
 
 
 @router.get("", response_model=WorkOrderPage)
