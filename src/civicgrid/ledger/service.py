@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -47,11 +47,18 @@ def now_ms() -> int:
     return int(utcnow().timestamp() * 1000)
 
 
-def _append(session: Session, make_leaf: Callable[[int, int], bytes], count: int) -> range:
-    """Append ``count`` leaves built by ``make_leaf(i, seq)`` under the sequencer lock."""
+def _append(
+    session: Session,
+    make_leaf: Callable[[int, int], bytes],
+    count: int,
+    head: Head | None = None,
+) -> range:
+    """Append ``count`` leaves built by ``make_leaf(i, seq)`` under the sequencer lock (taken
+    here, unless the caller already holds it and passes the ``head`` it read under it)."""
     if count == 0:
         return range(0)
-    head = lock_head(session)
+    if head is None:
+        head = lock_head(session)
     size, frontier = head.tree_size, head.frontier
     sha256, frontier_append = hashlib.sha256, merkle.frontier_append
     rows = []
@@ -66,16 +73,28 @@ def _append(session: Session, make_leaf: Callable[[int, int], bytes], count: int
         raise Invalid(_("账本条目无效") + f": {exc}") from exc
     insert_entries(session, rows)
     session.execute(
-        update(HEAD)
-        .where(HEAD.c.id == HEAD_ID)
-        .values(
-            tree_size=size + count,
-            root_hash=merkle.frontier_root(frontier),
-            frontier=b"".join(frontier),
-            updated_at=utcnow(),
-        )
+        _MOVE_HEAD,
+        {
+            "b_size": size + count,
+            "b_root": merkle.frontier_root(frontier),
+            "b_frontier": b"".join(frontier),
+            "b_at": utcnow(),
+        },
     )
     return range(size, size + count)
+
+
+# Built once: it runs on every append.
+_MOVE_HEAD = (
+    update(HEAD)
+    .where(HEAD.c.id == HEAD_ID)
+    .values(
+        tree_size=bindparam("b_size"),
+        root_hash=bindparam("b_root"),
+        frontier=bindparam("b_frontier"),
+        updated_at=bindparam("b_at"),
+    )
+)
 
 
 def append(session: Session, item: Mapping[str, Any]) -> int:
@@ -121,7 +140,25 @@ def record(
 def record_many(session: Session, events: Sequence[EventRecord]) -> range:
     """Record a batch of events in one append (consecutive leaves, one lock, one transaction);
     returns their leaf indices."""
-    prepared: list[tuple[EventRecord, bytes, bytes]] = []
+    return _record_prepared(session, _prepare(events))
+
+
+def record_at_next_index(session: Session, build: Callable[[int], EventRecord]) -> int:
+    """Record one event whose record needs its own leaf index: ``build(index)`` is called under
+    the sequencer lock with the index the leaf will have, and returns the event. For a domain
+    row that keeps its leaf index and whose id goes into the record (a work-order timeline row):
+    the row is written once, already knowing its index. ``build`` may write; its writes commit
+    with the leaf or not at all. Take the lock late: it is held until the transaction ends."""
+    head = lock_head(session)
+    return _record_prepared(session, _prepare([build(head.tree_size)]), head)[0]
+
+
+_Prepared = list[tuple[EventRecord, bytes, bytes]]
+
+
+def _prepare(events: Sequence[EventRecord]) -> _Prepared:
+    """Validate each event and commit to it (record, salt, commitment)."""
+    prepared: _Prepared = []
     for event in events:
         try:
             records.validate_event(event)
@@ -135,6 +172,10 @@ def record_many(session: Session, events: Sequence[EventRecord]) -> range:
         except CanonicalError as exc:
             raise _invalid_event(RecordError(str(exc))) from exc
         prepared.append((event, salt, records.commitment(salt, data)))
+    return prepared
+
+
+def _record_prepared(session: Session, prepared: _Prepared, head: Head | None = None) -> range:
     if not prepared:
         return range(0)
     ts = now_ms()
@@ -144,7 +185,7 @@ def record_many(session: Session, events: Sequence[EventRecord]) -> range:
         event, _salt, commit = prepared[i]
         return leaf_bytes(seq=seq, event=event, commit=commit, ts_ms=ts)
 
-    indices = _append(session, make_leaf, len(prepared))
+    indices = _append(session, make_leaf, len(prepared), head)
     insert_events(
         session,
         [

@@ -46,14 +46,10 @@ class Actor:
 
 
 _ORDER: Table = WorkOrder.__table__  # type: ignore[assignment]
-_EVENT: Table = WorkOrderEvent.__table__  # type: ignore[assignment]
 _SET_CODE = (
     update(_ORDER)
     .where(_ORDER.c.id == bindparam("b_id"))
     .values(code=bindparam("b_code"), version=bindparam("b_version"), updated_at=bindparam("b_at"))
-)
-_SET_LEDGER_INDEX = (
-    update(_EVENT).where(_EVENT.c.id == bindparam("b_id")).values(ledger_index=bindparam("b_index"))
 )
 
 SYSTEM = Actor(user_id=None, name="系统", roles=frozenset({Role.SYSTEM}))
@@ -328,23 +324,24 @@ def _record(
         data=dict(data),
         at=now,
     )
-    session.add(event)
-    session.flush()
-    _ledger(
+    kind = (
+        EVENT_TYPES.get(action.action, EventType.WORKORDER_TRANSITIONED)
+        if action
+        else EventType.WORKORDER_OPENED
+    )
+    return _write_event(
         session,
         event,
-        EventRecord(
-            EVENT_TYPES.get(action.action, EventType.WORKORDER_TRANSITIONED)
-            if action
-            else EventType.WORKORDER_OPENED,
+        lambda e: EventRecord(
+            kind,
             "work_order",
             order.id,
             {
                 "code": order.code,
-                "event": event.id,
-                "action": event.action,
-                "from": event.from_state,
-                "to": event.to_state,
+                "event": e.id,
+                "action": e.action,
+                "from": e.from_state,
+                "to": e.to_state,
                 "role": role,
                 "actor": actor.user_id,
                 "reason": reason or "",
@@ -353,14 +350,26 @@ def _record(
             actor.user_id,
         ),
     )
+
+
+def _write_event(
+    session: Session, event: WorkOrderEvent, describe: Callable[[WorkOrderEvent], EventRecord]
+) -> WorkOrderEvent:
+    """Insert timeline row ``event`` with its ledger leaf, whose record ``describe`` names it.
+
+    The order's own changes are flushed first (a lost race shows here, before the ledger is
+    touched); then, under the ledger's sequencer lock, the row is inserted once, already holding
+    the index of the leaf that is appended right after it."""
+    session.flush()
+
+    def build(index: int) -> EventRecord:
+        event.ledger_index = index
+        session.add(event)
+        session.flush()
+        return describe(event)
+
+    ledger.record_at_next_index(session, build)
     return event
-
-
-def _ledger(session: Session, event: WorkOrderEvent, record: EventRecord) -> None:
-    """Append ``record`` to the ledger and keep its leaf index on the (flushed) timeline row."""
-    index = ledger.record_many(session, [record])[0]
-    session.execute(_SET_LEDGER_INDEX, {"b_id": event.id, "b_index": index})
-    set_committed_value(event, "ledger_index", index)
 
 
 def record_note(
@@ -387,18 +396,16 @@ def record_note(
         data=dict(data),
         at=now,
     )
-    session.add(event)
-    session.flush()
-    _ledger(
+    return _write_event(
         session,
         event,
-        EventRecord(
+        lambda e: EventRecord(
             NOTE_TYPES.get(action, EventType.WORKORDER_PART_UPDATED),
             "work_order",
             order.id,
             {
                 "code": order.code,
-                "event": event.id,
+                "event": e.id,
                 "action": action,
                 "state": order.status,
                 "actor": actor.user_id,
@@ -408,7 +415,6 @@ def record_note(
             actor.user_id,
         ),
     )
-    return event
 
 
 def attach(
