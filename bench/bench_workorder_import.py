@@ -112,15 +112,17 @@ def migrated(path: Path) -> Session:
 CHUNK = 20_000
 
 
-def floor(path: Path, sql: str, rows: list[tuple[object, ...]], *, suspend: bool) -> float:
-    """Seconds for BEGIN → inserts (→ index rebuild) → COMMIT of ``rows`` with bare sqlite3."""
+def floor(
+    path: Path, sql: str, rows: list[tuple[object, ...]], *, suspend: bool
+) -> tuple[float, float]:
+    """Wall and CPU seconds for BEGIN → inserts (→ index rebuild) → COMMIT of ``rows``."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     if suspend:
         conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     conn.execute("BEGIN")
     ddl: list[tuple[str, str]] = []
     if suspend:
@@ -135,9 +137,9 @@ def floor(path: Path, sql: str, rows: list[tuple[object, ...]], *, suspend: bool
     for _name, statement in ddl:
         conn.execute(statement)
     conn.execute("COMMIT")
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     conn.close()
-    return seconds
+    return seconds, cpu
 
 
 def load() -> str:
@@ -157,13 +159,13 @@ def main() -> None:
         make_csv(csv_path, args.rows)
         session = migrated(Path(tmp) / "a.db")
         print(f"load average before: {load()}")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with open_table(csv_path) as table:
             result = bulk_import.import_orders(
                 session, rows=table, mapping=bulk_import.BUILTIN["civicgrid"], source="h"
             )
         session.commit()
-        ours = time.perf_counter() - t0
+        ours, ours_cpu = time.perf_counter() - t0, time.process_time() - c0
         assert result.inserted == args.rows, result.problems[:5]
         session.close()
 
@@ -199,12 +201,12 @@ def main() -> None:
 
         fresh = Path(tmp) / "b.db"
         migrated(fresh).close()
-        bare = floor(fresh, sql, rows, suspend=True)
+        bare, bare_cpu = floor(fresh, sql, rows, suspend=True)
         live = None
         if args.live_index_floor:
             fresh = Path(tmp) / "c.db"
             migrated(fresh).close()
-            live = floor(fresh, sql, rows, suspend=False)
+            live, _cpu = floor(fresh, sql, rows, suspend=False)
         print(f"load average after: {load()}")
     print(f"rows: {args.rows:,}")
     print(
@@ -216,6 +218,8 @@ def main() -> None:
         f"{bare:.2f} s = {args.rows / bare:,.0f} rows/s"
     )
     print(f"ratio (ours / floor throughput): {bare / ours:.3f}")
+    # CPU seconds of this process: less sensitive to other load on the machine than wall time.
+    print(f"CPU s: ours {ours_cpu:.2f}, floor {bare_cpu:.2f}, ratio {bare_cpu / ours_cpu:.3f}")
     if live is not None:
         print(
             f"bare executemany, indexes live, default cache: "
