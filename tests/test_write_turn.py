@@ -70,3 +70,40 @@ def test_more_writers_than_threads_all_succeed(tmp_path: Path) -> None:
         assert s.scalar(select(func.count()).select_from(WorkOrder)) == REQUESTS
         assert ledger.verify_log(s).ok
     engine.dispose()
+
+
+def test_write_requests_begin_as_writers_and_reads_do_not(tmp_path: Path) -> None:
+    """The session's transaction begins with the request's first statement: BEGIN IMMEDIATE for
+    a write request (whichever worker thread runs it), a plain BEGIN for a read."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    url = f"sqlite:///{tmp_path / 'begin.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with Session(engine) as s:
+        build_world(s)
+        build_accounts(s)
+        row = {"分类编码": "HJ01", "分类名称": "垃圾清运", "责任部门": "城管"}
+        rl.import_rows(s, rows=[(2, row)])
+        user = auth.get_user_or_raise(s, "dh-hotline")
+        permissions = ["workorder:create", "workorder:read"]
+        _t, raw = tokens.create_token(s, user=user, name="t", permissions=permissions)
+        s.commit()
+    begins: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _seen(_c, _cur, statement, _p, _ctx, _many):  # type: ignore[no-untyped-def]
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    lon, lat = centre(0)
+    headers = {"Authorization": f"Bearer {raw}"}
+    with TestClient(create_app(Settings(), engine=engine)) as client:
+        body = {"title": "路灯不亮", "lat": lat, "lon": lon, "category": "HJ01"}
+        assert client.post("/api/workorders", json=body, headers=headers).status_code == 201
+        assert begins == ["BEGIN IMMEDIATE"]
+        begins.clear()
+        assert client.get("/api/workorders", headers=headers).status_code == 200
+        assert begins == ["BEGIN"]
+    engine.dispose()

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
+import anyio.to_thread
 from anyio.lowlevel import RunVar
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from civicgrid.kit.db import begin_for_write
+from civicgrid.kit.db import WRITE_INTENT
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -50,25 +51,51 @@ async def write_turn(request: Request) -> AsyncIterator[None]:
         yield
 
 
-def get_db(
+async def get_db(
     request: Request, _turn: Annotated[None, Depends(write_turn, scope="function")]
-) -> Iterator[Session]:
+) -> AsyncIterator[Session]:
     """One transaction per request: services flush, this commits, or rolls back on any error.
 
     Used with ``scope="function"`` so the commit happens before the response is sent: a failed
     commit becomes an error response, never a success the client believes in.
+
+    The session is made here, in the event loop (no I/O), and its transaction begins with the
+    request's first statement, in whichever worker thread runs it: for a write request as a
+    writer (``WRITE_INTENT``, set for the rest of the request; BEGIN IMMEDIATE on SQLite, see
+    kit.db). Only the commit (or rollback) and close need a worker thread.
     """
     session: Session = request.app.state.sessionmaker()
-    if request.method not in READ_ONLY_METHODS:
-        begin_for_write(session)  # SQLite takes the write lock first (see kit.db)
+    intent = WRITE_INTENT.set(True) if request.method not in READ_ONLY_METHODS else None
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        await _finish(session, commit=False)
         raise
+    else:
+        await _finish(session, commit=True)
     finally:
-        session.close()
+        if intent is not None:
+            WRITE_INTENT.reset(intent)
+
+
+async def _finish(session: Session, *, commit: bool) -> None:
+    def finish() -> None:
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        except BaseException:
+            if commit:
+                session.rollback()
+            raise
+        finally:
+            session.close()
+
+    # Its own limiter, as FastAPI does for the exit of sync generator dependencies: a request
+    # holding a connection must never wait for a worker thread held by a request waiting for one.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(finish, limiter=anyio.CapacityLimiter(1))
 
 
 DB = Annotated[Session, Depends(get_db, scope="function")]
