@@ -541,10 +541,11 @@ def import_orders(
             )
     except BaseException:
         savepoint.rollback()
-        restore_cache(connection, cache)
         raise
-    savepoint.commit()
-    restore_cache(connection, cache)
+    else:
+        savepoint.commit()
+    finally:
+        restore_cache(connection, cache)
     return result
 
 
