@@ -11,13 +11,20 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from civicgrid.errors import Invalid, NotFound
 from civicgrid.intel import features as ft
 from civicgrid.intel import modelstore as ms
 from civicgrid.intel import text as tx
-from civicgrid.intel.classifier import ClassifierParams, TextClassifier, prepare, suggest
+from civicgrid.intel.classifier import (
+    ClassifierParams,
+    TextClassifier,
+    _nb_scale,
+    prepare,
+    suggest,
+)
 
 # A tiny corpus with three clear topics (and shared generic words).
 TOPICS = {
@@ -152,6 +159,43 @@ def test_unsupported_ngram_lengths_are_refused() -> None:
     for params in (ClassifierParams(char_ngrams=(1, 4)), ClassifierParams(word_ngrams=(1, 3))):
         with pytest.raises(Invalid):
             TextClassifier.fit(texts, labels, params)
+
+
+def test_negative_nb_smoothing_is_refused() -> None:
+    texts, labels = corpus(2)
+    with pytest.raises(Invalid):
+        TextClassifier.fit(texts, labels, ClassifierParams(nb_alpha=-0.1))
+
+
+def test_nb_scale_favours_telling_features() -> None:
+    # Column 0 occurs only in class a, column 1 evenly in both, column 2 mostly in b.
+    x = sparse.csr_matrix(
+        np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.1], [0.0, 1.0, 1.0], [0.0, 1.0, 1.0]])
+    )
+    y = np.array(["a", "a", "b", "b"])
+    scale = _nb_scale(x, y, 0.1)
+    assert scale.shape == (3,)
+    assert scale[1] < 0.1 < scale[2] < scale[0]
+    np.testing.assert_array_equal(_nb_scale(x, y, 0.0), np.ones(3))
+
+
+def test_nb_scaling_is_folded_into_the_weights(small_model: TextClassifier) -> None:
+    """Prediction is one sparse product: the scaling lives in ``coef``, no extra step."""
+    texts, labels = corpus()
+    plain = TextClassifier.fit(texts, labels, ClassifierParams(nb_alpha=0.0))
+    assert small_model.params.nb_alpha > 0
+    assert small_model.coef.shape == plain.coef.shape
+    assert not np.allclose(small_model.coef, plain.coef)
+    docs = prepare(["小区物业乱收费", "公交不准时", "学校补课"])
+    assert small_model.predict(docs, prepared=True) == ["城乡建设", "交通运输", "教育文体"]
+    assert plain.predict(docs, prepared=True) == ["城乡建设", "交通运输", "教育文体"]
+
+
+def test_params_from_an_older_model_file_get_defaults() -> None:
+    """Files written before ``nb_alpha`` existed still load (their weights need no scaling)."""
+    old = ClassifierParams().to_dict()
+    del old["nb_alpha"]
+    assert ClassifierParams.from_dict(old).nb_alpha == ClassifierParams().nb_alpha
 
 
 def test_params_round_trip() -> None:

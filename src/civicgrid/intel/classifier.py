@@ -5,7 +5,12 @@ The model (chosen by grouped cross-validation, see docs/domains/intelligence.md)
 - features: TF-IDF of word uni+bi-grams, TF-IDF of character 1-3-grams of the text without
   word boundaries (robust to segmentation differences and unseen words), and TF-IDF of the
   leading words (where the title is), all sublinear and L2-normalised, stacked side by side;
-- a linear SVM (one-vs-rest, balanced class weights) on those features;
+- each feature scaled by how strongly it tells classes apart: the mean over classes of the
+  absolute naive-Bayes log-count ratio |log(p_c / q_c)| (class c against the rest, from the
+  training rows only, smoothed by ``nb_alpha``), as in NB-SVM but one weight per feature for all
+  classes, so a single multi-class fit suffices;
+- a linear SVM (one-vs-rest, balanced class weights) on those scaled features; the scaling is
+  folded into the SVM's weights, so prediction costs nothing extra;
 - a multinomial logistic calibrator on the SVM's out-of-fold decision values, which turns
   scores into probabilities for the confidence and the top-k suggestions.
 
@@ -43,7 +48,9 @@ class ClassifierParams:
     lead_weight: float = 0.5
     char_weight: float = 1.0
     min_df: int = 2
-    c: float = 1.0
+    c: float = 0.5
+    nb_alpha: float = 0.1
+    """Smoothing of the naive-Bayes feature scaling; 0 turns the scaling off (plain TF-IDF)."""
     balanced: bool = True
     calibration_folds: int = 3
     seed: int = 0
@@ -103,6 +110,8 @@ class TextClassifier:
             ft.check_ngrams("char", params.char_ngrams)
         except ValueError as exc:
             raise Invalid(_("参数不合法：{e}").format(e=exc)) from exc
+        if params.nb_alpha < 0:
+            raise Invalid(_("参数不合法：{e}").format(e=f"nb_alpha < 0: {params.nb_alpha}"))
         docs = list(texts) if prepared else prepare(texts)
         y = np.asarray([str(v) for v in labels])
         if len(docs) != len(y):
@@ -124,11 +133,13 @@ class TextClassifier:
             "lead": ft.fit_block("lead", docs, (1, 1), min_df, words),
         }
         x = _features(blocks, words, params, docs)
-        svm = _svm(params).fit(x, y)
+        scale = _nb_scale(x, y, params.nb_alpha)
+        svm = _svm(params).fit(_scaled(x, scale), y)
         scores_oof = _out_of_fold_scores(x, y, docs, params)
         calibrator = LogisticRegression(C=1.0, max_iter=1000).fit(scores_oof, y)
         oof = [str(v) for v in calibrator.predict(scores_oof)]
         coef, intercept = _one_row_per_class(svm.coef_, svm.intercept_, negate=True)
+        coef = coef * scale  # (x * scale) @ w == x @ (w * scale)
         cal_coef, cal_intercept = _one_row_per_class(
             calibrator.coef_, calibrator.intercept_, negate=False
         )
@@ -217,6 +228,34 @@ def _one_row_per_class(
     return np.vstack([np.zeros_like(w), w]), np.concatenate([np.zeros_like(b), b])
 
 
+def _nb_scale(x: sparse.csr_matrix, y: NDArray[Any], alpha: float) -> FloatArray:
+    """Per-feature weight: mean over classes of |naive-Bayes log-count ratio| (ones if off).
+
+    For class c, ``p`` is ``alpha`` plus the feature's summed TF-IDF over the rows of c, ``q``
+    the same over the other rows; the ratio compares the two normalised profiles. Features that
+    occur evenly across classes get a weight near 0, telling ones a large weight.
+    """
+    n_features = x.shape[1]
+    if alpha <= 0:
+        return np.ones(n_features)
+    classes, codes = np.unique(y, return_inverse=True)
+    onehot = sparse.csr_matrix(
+        (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(classes), len(codes))
+    )
+    per_class = np.asarray((onehot @ x).todense(), dtype=np.float64)  # (n_classes, n_features)
+    rest = per_class.sum(axis=0, keepdims=True) - per_class
+    p = per_class + alpha
+    q = rest + alpha
+    ratio = np.log(p / p.sum(axis=1, keepdims=True)) - np.log(q / q.sum(axis=1, keepdims=True))
+    return np.asarray(np.abs(ratio).mean(axis=0), dtype=np.float64)
+
+
+def _scaled(x: sparse.csr_matrix, scale: FloatArray) -> sparse.csr_matrix:
+    out = x.copy()
+    out.data = out.data * scale[out.indices]
+    return out
+
+
 def _scores(svm: LinearSVC, x: sparse.csr_matrix) -> FloatArray:
     """Decision values with one column per class (two columns for two classes)."""
     s = np.asarray(svm.decision_function(x), dtype=np.float64)
@@ -269,10 +308,14 @@ def _out_of_fold_scores(
         tr = np.flatnonzero(fold_of != k)
         if len(set(y[tr].tolist())) < len(classes):
             # A fold lacks a class (tiny data): score it with the full model instead.
-            full = full or _svm(params).fit(x, y)
-            out[te] = _scores(full, x[te])
+            scale = _nb_scale(x, y, params.nb_alpha)
+            full = full or _svm(params).fit(_scaled(x, scale), y)
+            out[te] = _scores(full, _scaled(x[te], scale))
             continue
-        out[te] = _scores(_svm(params).fit(x[tr], y[tr]), x[te])
+        # The scaling is learnt from the fold's training rows only (it uses the labels).
+        scale = _nb_scale(x[tr], y[tr], params.nb_alpha)
+        svm = _svm(params).fit(_scaled(x[tr], scale), y[tr])
+        out[te] = _scores(svm, _scaled(x[te], scale))
     return out
 
 
