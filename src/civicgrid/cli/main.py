@@ -9,6 +9,7 @@ from civicgrid.cli import db, demo, grids, intel, ledger, serve
 from civicgrid.cli import evaluate as evaluate_cli
 from civicgrid.cli import imports as imports_cli
 from civicgrid.cli import users as users_cli
+from civicgrid.cli import workorders as workorders_cli
 
 app = typer.Typer(
     name="civicgrid",
@@ -25,6 +26,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(users_cli.tokens_app, name="tokens")
 app.add_typer(users_cli.keys_app, name="keys")
+app.add_typer(workorders_cli.app, name="workorders")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 
