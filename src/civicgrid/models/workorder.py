@@ -36,7 +36,8 @@ class WorkOrder(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(30), index=True)
     triage: Mapped[str | None] = mapped_column(String(20), default=None)
     priority: Mapped[int] = mapped_column(default=2)
-    node_id: Mapped[int | None] = mapped_column(ForeignKey("org_node.id"), index=True)
+    # Looked up through ix_work_order_node_status (node_id first): no index of its own.
+    node_id: Mapped[int | None] = mapped_column(ForeignKey("org_node.id"))
     lat: Mapped[float | None] = mapped_column(default=None)
     lon: Mapped[float | None] = mapped_column(default=None)
     address: Mapped[str | None] = mapped_column(
