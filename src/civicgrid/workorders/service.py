@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.session import make_transient_to_detached
 
 from civicgrid.errors import Conflict, Invalid, NotFound, PermissionDenied
 from civicgrid.kit.i18n import _
@@ -46,6 +47,9 @@ class Actor:
 
 
 _ORDER: Table = WorkOrder.__table__  # type: ignore[assignment]
+_EVENT: Table = WorkOrderEvent.__table__  # type: ignore[assignment]
+_EVENT_COLUMNS = [c for c in _EVENT.c if c.key != "id"]
+_INSERT_EVENT = insert(_EVENT).returning(_EVENT.c.id)
 _SET_CODE = (
     update(_ORDER)
     .where(_ORDER.c.id == bindparam("b_id"))
@@ -364,8 +368,12 @@ def _write_event(
 
     def build(index: int) -> EventRecord:
         event.ledger_index = index
+        # A Core INSERT of the row as built (every column is set), then the object joins the
+        # session as that persistent row: the unit of work's flush machinery is not needed.
+        values = {c.key: getattr(event, c.key) for c in _EVENT_COLUMNS}
+        event.id = session.execute(_INSERT_EVENT, values).scalar_one()
+        make_transient_to_detached(event)
         session.add(event)
-        session.flush()
         return describe(event)
 
     ledger.record_at_next_index(session, build)
