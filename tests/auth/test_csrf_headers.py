@@ -55,6 +55,9 @@ def test_cookie_authenticated_writes_need_the_header(client: TestClient) -> None
     refused = client.post("/api/auth/logout")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"
     assert client.get("/api/auth/me").status_code == 200  # still logged in
+    english = client.post("/api/auth/logout", headers={"Accept-Language": "en"})
+    assert "CSRF" in english.json()["error"]["message"]
+    assert "页面" not in english.json()["error"]["message"]  # the refusal speaks English too
     wrong = client.post("/api/auth/logout", headers={"X-CSRF-Token": new_csrf_token(b"z" * 32)})
     assert wrong.status_code == 403
     assert client.post("/api/auth/logout", headers={"X-CSRF-Token": token}).status_code == 204

@@ -126,6 +126,7 @@ def test_bearer_requests_skip_csrf_but_cookie_requests_do_not(
             json={"name": "child", "permissions": ["token:create"], "expires_in_days": 1},
         )
         assert response.status_code == 201
+        assert "csrf" not in response.headers.get("set-cookie", "")  # no cookie for machines
     del client.headers["X-CSRF-Token"]
     no_csrf = client.post(
         "/api/auth/tokens", json={"name": "y", "permissions": ["org:read"], "expires_in_days": 1}
