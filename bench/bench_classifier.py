@@ -1,13 +1,16 @@
 """Benchmark: message classifier vs a plain TF-IDF + LinearSVC baseline, same split, same run.
 
-    .venv/bin/python bench/bench_classifier.py [--cv 5] [--demo-db PATH]
+    .venv/bin/python bench/bench_classifier.py [--cv 5] [--ablation] [--demo-db PATH]
 
 Data: ../shared/data/gov_messages/{train_segmented.csv, train.csv}, both forms together, split
 by ``validation.holdout_split`` (grouped: a message's two forms and identical texts stay on one
 side; about 20% held out). Prints training time, prediction speed on one core (BLAS/OpenMP
 threads set to 1) from the input text to label + confidence, macro-F1 on the held-out segmented
 and raw messages, and ratios against the baseline. ``--cv K`` adds grouped K-fold
-cross-validation on the other 80% (slow). ``--demo-db`` times retraining on a demo city.
+cross-validation on the other 80% (slow): pooled out-of-fold macro-F1 and the mean +- standard
+deviation over folds. ``--ablation`` also scores the model without its naive-Bayes feature scaling
+(``nb_alpha=0, c=1``, the previous default) on the same split and folds. ``--demo-db`` times
+retraining on a demo city.
 Timings are wall clock and CPU time of this process; the machine is shared, so compare ratios.
 """
 
@@ -22,6 +25,7 @@ import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -32,7 +36,9 @@ from sklearn.svm import LinearSVC  # noqa: E402
 
 from civicgrid.intel import fairness, validation  # noqa: E402
 from civicgrid.intel import text as tx  # noqa: E402
-from civicgrid.intel.classifier import TextClassifier  # noqa: E402
+from civicgrid.intel.classifier import ClassifierParams, TextClassifier  # noqa: E402
+
+ABLATION = ClassifierParams(c=1.0, nb_alpha=0.0)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gov_messages"
 
@@ -81,6 +87,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cv", type=int, default=0, help="grouped CV folds on the 80% (0: skip)")
     parser.add_argument("--speed-n", type=int, default=5000, help="messages per speed run")
+    parser.add_argument(
+        "--ablation", action="store_true", help="also score the model without NB scaling"
+    )
     parser.add_argument("--demo-db", type=Path, default=None, help="demo SQLite to retrain on")
     args = parser.parse_args()
     if not DATA.exists():
@@ -105,7 +114,8 @@ def main() -> None:
         return list(svm.predict(vec.transform([tx.as_document(tx.tokenize(t)) for t in texts])))
 
     def ours_predict(texts: list[str]) -> tuple[list[str], list[float]]:
-        return model.predict_with_confidence(texts)
+        out: tuple[list[str], list[float]] = model.predict_with_confidence(texts)
+        return out
 
     rows: list[tuple[str, float, float]] = []
     for name, rset in (("seg", seg_rows), ("raw", raw_rows)):
@@ -123,6 +133,12 @@ def main() -> None:
     print("\nheld-out macro-F1          ours    baseline  ratio")
     for name, ours_f1, base_f1 in rows:
         print(f"  {name:24s} {ours_f1:.4f}  {base_f1:.4f}    {ours_f1 / base_f1:.3f}")
+    if args.ablation:
+        plain = TextClassifier.fit(tr_docs, tr_y, ABLATION, prepared=True)
+        print("  without NB scaling (nb_alpha=0, c=1):")
+        for name, rset in (("seg", seg_rows), ("raw", raw_rows)):
+            f1 = f1_of(plain.predict([inputs[i] for i in rset]), labels, rset)
+            print(f"    {name:22s} {f1:.4f}")
     print("\ntraining time (s)          ours    baseline  ratio")
     print(f"  wall                     {m_wall:7.1f} {b_wall:7.1f}    {m_wall / b_wall:.1f}")
     print(f"  cpu                      {m_cpu:7.1f} {b_cpu:7.1f}    {m_cpu / b_cpu:.1f}")
@@ -135,14 +151,39 @@ def main() -> None:
         dev_docs = tr_docs
         dev_groups = validation.leakage_groups(dev_docs, [ids[i] for i in train])
         dev_forms = np.asarray([forms[i] for i in train])
-        cv, cv_wall, _c = timed(
-            lambda: validation.cross_validate(dev_docs, tr_y, dev_groups, folds=args.cv, seed=7)
-        )
-        print(f"\ngrouped {args.cv}-fold CV on the 80% ({cv_wall:.0f} s):")
-        for name in ("seg", "raw"):
-            idx = [k for k in range(len(dev_docs)) if dev_forms[k] == name]
-            s = fairness.summarise([tr_y[k] for k in idx], [cv.predictions[k] for k in idx])
-            print(f"  {name}: macro-F1 {s['macro_f1']:.4f}  accuracy {s['accuracy']:.4f}")
+        folds = validation.grouped_folds(tr_y, dev_groups, args.cv, seed=7)
+        variants = [("ours", ClassifierParams())]
+        if args.ablation:
+            variants.append(("without NB scaling", ABLATION))
+        for title, params in variants:
+            cv, cv_wall, _c = timed(
+                partial(
+                    validation.cross_validate,
+                    dev_docs,
+                    tr_y,
+                    dev_groups,
+                    params=params,
+                    folds=args.cv,
+                    seed=7,
+                )
+            )
+            print(f"\ngrouped {args.cv}-fold CV on the 80%, {title} ({cv_wall:.0f} s):")
+            for name in ("seg", "raw"):
+                idx = [k for k in range(len(dev_docs)) if dev_forms[k] == name]
+                s = fairness.summarise([tr_y[k] for k in idx], [cv.predictions[k] for k in idx])
+                per = [
+                    f1_of(
+                        [cv.predictions[k] for k in te if dev_forms[k] == name],
+                        tr_y,
+                        [int(k) for k in te if dev_forms[k] == name],
+                    )
+                    for _tr, te in folds
+                ]
+                print(
+                    f"  {name}: macro-F1 {s['macro_f1']:.4f} pooled, "
+                    f"{np.mean(per):.4f} +- {np.std(per):.4f} over folds  "
+                    f"accuracy {s['accuracy']:.4f}"
+                )
 
     if args.demo_db is not None:
         demo_retrain(args.demo_db)
