@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio.to_thread
@@ -63,7 +64,9 @@ def test_more_writers_than_threads_all_succeed(tmp_path: Path) -> None:
         return [a.status_code for a in answers]
 
     started = time.perf_counter()
-    statuses = asyncio.run(run())
+    # A thread of its own: a session-wide Playwright loop may already run in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        statuses = pool.submit(asyncio.run, run()).result()
     assert statuses == [201] * REQUESTS
     assert time.perf_counter() - started < 30  # no request waited out the busy timeout
     with Session(engine) as s:

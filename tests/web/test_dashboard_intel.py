@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, true
 from sqlalchemy.orm import Session
@@ -16,6 +18,14 @@ from civicgrid.kit.timeutil import utcnow
 from civicgrid.web import dashboard_service as svc
 
 HOT = "幸福小区3栋门口垃圾堆积无人清运"
+
+
+@pytest.fixture(autouse=True)
+def fresh_panel_cache() -> Iterator[None]:
+    """The panel is kept ten minutes per node: another test's (rolled back) data must not show."""
+    svc._intel_cache.clear()
+    yield
+    svc._intel_cache.clear()
 
 
 def seed(db: Session, world: World) -> None:
