@@ -95,3 +95,24 @@ def test_background_mode_answers_pending_then_the_result(engine: Engine, world: 
             time.sleep(0.1)
         second = svc.intel_panel(session, node=node, visible=true(), days=30)
         assert second["pending"] is False and isinstance(second["warnings"], list)
+
+
+def test_a_failing_background_run_says_so(
+    engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure is shown for a minute instead of being retried on every poll of the page."""
+
+    def broken(*args: object) -> dict[str, object]:
+        raise RuntimeError("forecast blew up")
+
+    monkeypatch.setattr(svc, "_compute_intel", broken)
+    with Session(engine) as session:
+        node = session.get(type(world.district), world.district.id)
+        assert node is not None
+        assert svc.intel_panel(session, node=node, visible=true())["pending"] is True
+        deadline = time.monotonic() + 30
+        while svc._intel_running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        after = svc.intel_panel(session, node=node, visible=true())
+        assert after["pending"] is False and after["note"] and after["hot_issues"] == []
+        assert not svc._intel_running  # no new run started by the second call

@@ -383,6 +383,9 @@ def intel_panel(
                     _remember(key, now, _compute_intel(own, node.id, visible, days, now))
             except Exception:
                 log.exception("dashboard hot issues / warnings failed for node %s", node.id)
+                # Say so for a minute rather than start the failing job on every poll.
+                failed = {**_empty(days), "note": _("热点与预警暂不可用，请稍后再试")}
+                _remember(key, now, failed, ttl=timedelta(minutes=1))
             finally:
                 with _intel_lock:
                     _intel_running.discard(key)
@@ -390,14 +393,20 @@ def intel_panel(
         threading.Thread(target=work, name=f"intel-{node.id}", daemon=True).start()
     if cached is not None:
         return {**cached[1], "stale": True}
-    return {"pending": True, "days": days, "note": None, "hot_issues": [], "warnings": []}
+    return {**_empty(days), "pending": True}
 
 
-def _remember(key: tuple[Any, ...], now: datetime, data: dict[str, Any]) -> None:
+def _empty(days: int) -> dict[str, Any]:
+    return {"pending": False, "days": days, "note": None, "hot_issues": [], "warnings": []}
+
+
+def _remember(
+    key: tuple[Any, ...], now: datetime, data: dict[str, Any], ttl: timedelta = INTEL_TTL
+) -> None:
     with _intel_lock:
         if len(_intel_cache) > 256:
             _intel_cache.clear()
-        _intel_cache[key] = (now + INTEL_TTL, data)
+        _intel_cache[key] = (now + ttl, data)
 
 
 def _compute_intel(
