@@ -16,13 +16,12 @@ from civicgrid.app import create_app
 from civicgrid.auth import fields
 from civicgrid.cli.main import app as cli
 from civicgrid.config import Settings, get_settings
-from civicgrid.kit import migrate
 from civicgrid.kit.db import make_engine
 from civicgrid.models.auth import User
 from civicgrid.models.org import OrgNode
 from civicgrid.models.registry import Person
 from tests.auth.conftest import plant
-from tests.fixtures.world import World, build_world
+from tests.fixtures.world import World, world_file
 
 runner = CliRunner()
 OLD_KEYS = "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
@@ -30,14 +29,7 @@ OLD_KEYS = "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 @pytest.fixture
 def dbfile(tmp_path: Path) -> str:
-    path = tmp_path / "cli.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        build_world(session)
-        session.commit()
-    engine.dispose()
-    return str(path)
+    return str(world_file(tmp_path / "cli.db"))
 
 
 def _run(*args: str, input: str | None = None) -> str:

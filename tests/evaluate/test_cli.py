@@ -6,30 +6,19 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from civicgrid.cli.main import app
-from civicgrid.kit import migrate
-from civicgrid.kit.db import make_engine
 from tests.evaluate.data import build_march
 from tests.evaluate.test_weights import HOUSE
-from tests.fixtures.world import build_world
+from tests.fixtures.world import world_file
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def dbfile(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "city.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        world = build_world(session)
-        build_march(session, world)
-        session.commit()
-    engine.dispose()
-    return path
+    return world_file(tmp_path_factory.mktemp("cli") / "city.db", build_march)
 
 
 def invoke(*args: str) -> tuple[int, str]:

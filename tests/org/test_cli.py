@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from civicgrid.cli.main import app
-from civicgrid.kit import migrate
 from civicgrid.kit.db import make_engine
 from civicgrid.kit.geo import to_geojson
 from civicgrid.kit.timeutil import utcnow
@@ -21,7 +20,7 @@ from civicgrid.models.org import OrgLevel, OrgNode
 from civicgrid.models.registry import Person
 from civicgrid.models.workorder import WorkOrder
 from civicgrid.org import service
-from tests.fixtures.world import build_world, centre
+from tests.fixtures.world import World, centre, world_file
 from tests.org.broken import BROKEN, X, Y
 
 runner = CliRunner()
@@ -29,11 +28,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def dbfile(tmp_path: Path) -> Path:
-    path = tmp_path / "cli.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        world = build_world(session)
+    def community(session: Session, world: World) -> None:
         service.create_node(
             session,
             parent=world.streets["东湖街道"],
@@ -42,9 +37,8 @@ def dbfile(tmp_path: Path) -> Path:
             code="CLI",
             geometry=to_geojson(box(X, Y, X + 0.02, Y + 0.01)),
         )
-        session.commit()
-    engine.dispose()
-    return path
+
+    return world_file(tmp_path / "cli.db", community)
 
 
 def _count(path: Path, *where: object) -> int:

@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from civicgrid.cli.main import app
-from civicgrid.kit import migrate
 from civicgrid.kit.db import make_engine
 from civicgrid.models.registry import Entity, ImportBatch, Person, Place
-from tests.fixtures.world import build_world, centre
+from tests.fixtures.world import centre, world_file
 from tests.registry.factory import PEOPLE_HEADER, write_csv
 from tests.registry.test_import_people import EXPECTED, broken_rows
 
@@ -23,14 +22,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def dbfile(tmp_path: Path) -> Path:
-    path = tmp_path / "cli.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        build_world(session)
-        session.commit()
-    engine.dispose()
-    return path
+    return world_file(tmp_path / "cli.db")
 
 
 def count(path: Path, model: object) -> int:

@@ -11,42 +11,14 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.orm import Session
 from tests.conftest import login
-from tests.fixtures.accounts import DEPARTMENT
 from tests.fixtures.world import World, centre
+from tests.web.test_workbench import clean, published  # noqa: F401 (published: fixture)
 
 from civicgrid.auth import fields
 from civicgrid.models.registry import Person
 from civicgrid.models.workorder import WorkOrder
-from civicgrid.workorders import responsibility as rl
-
-LIST = [
-    (
-        2,
-        {
-            "分类编码": "HJ01",
-            "分类名称": "垃圾清运",
-            "责任部门": DEPARTMENT,
-            "分流类型": "小事",
-            "签收时限": "2",
-            "办理时限": "24",
-        },
-    ),
-]
-RAW_ERRORS = ("Internal Server Error", "Traceback", "UndefinedError", "TemplateSyntaxError")
-
-
-@pytest.fixture
-def published(db: Session) -> None:
-    rl.import_rows(db, rows=LIST)
-
 
 pytestmark = pytest.mark.usefixtures("published")
-
-
-def clean(html: str) -> str:
-    for marker in RAW_ERRORS:
-        assert marker not in html
-    return html
 
 
 def jpeg() -> bytes:

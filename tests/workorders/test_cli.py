@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.fixtures.world import build_world, centre
+from tests.fixtures.world import centre, world_file
 from typer.testing import CliRunner
 
 from civicgrid.cli.main import app
-from civicgrid.kit import migrate
 from civicgrid.kit.db import make_engine
 from civicgrid.models.workorder import WorkOrder
 
@@ -21,14 +20,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def db_file(tmp_path: Path) -> Path:
-    path = tmp_path / "orders.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        build_world(session)
-        session.commit()
-    engine.dispose()
-    return path
+    return world_file(tmp_path / "orders.db")
 
 
 def test_import_then_sla_check(db_file: Path, tmp_path: Path) -> None:

@@ -220,6 +220,7 @@ def _chunks(records: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[lis
         yield chunk
 
 
+@gc_paused()
 def run_import(
     session: Session,
     *,
@@ -230,29 +231,8 @@ def run_import(
     handler_factory: HandlerFactory,
     options: ImportOptions,
 ) -> ImportResult:
-    """Stream ``table`` through a handler inside one savepoint and record an ImportBatch."""
-    with gc_paused():
-        return _run_import(
-            session,
-            kind=kind,
-            table=table,
-            mapping=mapping,
-            cipher=cipher,
-            handler_factory=handler_factory,
-            options=options,
-        )
-
-
-def _run_import(
-    session: Session,
-    *,
-    kind: str,
-    table: Table,
-    mapping: ColumnMapping,
-    cipher: BulkCipher,
-    handler_factory: HandlerFactory,
-    options: ImportOptions,
-) -> ImportResult:
+    """Stream ``table`` through a handler inside one savepoint and record an ImportBatch (the
+    cyclic garbage collector paused meanwhile, see ``kit.bulk.gc_paused``)."""
     started = time.perf_counter()
     issues = IssueLog(kind)
     result = ImportResult(
