@@ -7,6 +7,9 @@ Build the city first (``civicgrid demo --no-serve``). Timed, best of ``--repeat`
       and at one grid, measure "open" (what every 45 s refresh costs), and once with
       measure "risk" (five-colour grading from ``intel.analytics``: first call, then the
       refreshes within 10 minutes, which reuse the grading);
+  (c) once each at the street and the district: the hot-issue / early-warning panel
+      (``intel_panel``, ``GET /api/dashboard/intel``), computed inline as its background thread
+      does (it is cached ten minutes afterwards);
   (b) the baseline: reading every work order of the city (node, status, times, category,
       satisfaction) into Python — what a page that aggregated in Python would pay before counting.
 Printed: the times and the ratio (a)/(b) for the district.
@@ -20,13 +23,13 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from civicgrid.kit.db import make_engine
 from civicgrid.models.org import OrgLevel, OrgNode
 from civicgrid.models.workorder import WorkOrder
-from civicgrid.web.dashboard_service import summary
+from civicgrid.web.dashboard_service import _intel_cache, intel_panel, summary
 
 
 def best(repeat: int, fn: Callable[[], Any]) -> float:
@@ -71,6 +74,10 @@ def main() -> None:
         baseline = best(args.repeat, lambda: db.execute(select(*columns)).all())
         print(f"(b) baseline: read every order into Python {baseline * 1000:8.1f} ms")
         print(f"ratio (a)/(b) at the district: {results['district'] / baseline:.2f}")
+        for label, node in (("street", street), ("district", top)):
+            _intel_cache.clear()
+            panel = best(1, lambda node=node: intel_panel(db, node=node, visible=true(), wait=True))
+            print(f"(c) hot issues + warnings at {label:<8} {panel:8.1f} s (computed once)")
 
 
 if __name__ == "__main__":
